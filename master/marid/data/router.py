@@ -1,0 +1,75 @@
+"""Path patterns such as ``builders/n:builderid/builds/n:number`` and matching paths to them.
+
+A segment is a literal, ``n:name`` (a non-negative integer), ``i:name`` (an
+identifier: letters, digits, ``_``, ``-``, ``.``, not starting with a digit) or
+``s:name`` (any non-empty string). When several patterns match, the one with
+more literal and integer segments wins, so ``builders/1`` is a builder id and
+``builders/hello`` a builder name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+
+
+@dataclass(frozen=True)
+class Segment:
+    kind: str  # "lit", "n", "i", "s"
+    value: str
+
+    def match(self, text: str) -> tuple[bool, Any]:
+        if self.kind == "lit":
+            return text == self.value, None
+        if self.kind == "n":
+            return (True, int(text)) if text.isdigit() else (False, None)
+        if self.kind == "i":
+            return bool(_IDENT.match(text)), text
+        return bool(text), text
+
+
+def compile_pattern(pattern: str) -> tuple[Segment, ...]:
+    segments = []
+    for part in pattern.split("/"):
+        if ":" in part:
+            kind, name = part.split(":", 1)
+            if kind not in ("n", "i", "s"):
+                raise ValueError(f"bad pattern segment {part!r} in {pattern!r}")
+            segments.append(Segment(kind, name))
+        else:
+            segments.append(Segment("lit", part))
+    return tuple(segments)
+
+
+def _rank(segments: Sequence[Segment]) -> int:
+    return sum(2 if s.kind == "lit" else 1 if s.kind == "n" else 0 for s in segments)
+
+
+class Router(Generic[T]):
+    def __init__(self) -> None:
+        self._routes: list[tuple[tuple[Segment, ...], T]] = []
+
+    def add(self, pattern: str, target: T) -> None:
+        self._routes.append((compile_pattern(pattern), target))
+        self._routes.sort(key=lambda r: -_rank(r[0]))
+
+    def match(self, path: Sequence[str]) -> tuple[T, dict[str, Any]] | None:
+        for segments, target in self._routes:
+            if len(segments) != len(path):
+                continue
+            args: dict[str, Any] = {}
+            for seg, text in zip(segments, path, strict=True):
+                ok, value = seg.match(text)
+                if not ok:
+                    break
+                if seg.kind != "lit":
+                    args[seg.value] = value
+            else:
+                return target, args
+        return None

@@ -1,0 +1,197 @@
+"""REST ``/api/v2``: reads through the data API, JSON-RPC 2.0 control with POST.
+
+Responses have Buildbot's shapes: a collection is ``{"builds": [...], "meta":
+{"total": N}}``, an entity is ``{"builds": [one], "meta": {}}``. Errors are
+``{"error": "message"}`` with 400 (bad query), 404 (bad path or missing
+entity) or 409. Raw downloads are streamed chunk by chunk, honouring the
+transport's flow control, so a large log is never held in memory.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web import resource, server
+from twisted.internet.interfaces import IPushProducer
+from twisted.web.iweb import IRequest
+from zope.interface import implementer
+
+from marid.data.base import Kind, RawContent
+from marid.data.connector import DataConnector
+from marid.data.errors import DataError, InvalidControlError
+
+log = Logger()
+
+JSON_TYPE = b"application/json; charset=utf-8"
+
+
+def encode_json(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _decode_args(request: IRequest) -> dict[str, list[str]]:
+    args: dict[str, list[str]] = {}
+    for key, values in (request.args or {}).items():  # type: ignore[attr-defined]
+        args[key.decode("utf-8", "replace")] = [v.decode("utf-8", "replace") for v in values]
+    return args
+
+
+@implementer(IPushProducer)
+class _Stream:
+    """Feeds an async iterator of bytes into a request, pausing when the transport is full."""
+
+    def __init__(self, request: server.Request):
+        self.request = request
+        self.resumed: defer.Deferred[None] | None = None
+        self.stopped = False
+
+    def pauseProducing(self) -> None:
+        if self.resumed is None:
+            self.resumed = defer.Deferred()
+
+    def resumeProducing(self) -> None:
+        waiting, self.resumed = self.resumed, None
+        if waiting is not None:
+            waiting.callback(None)
+
+    def stopProducing(self) -> None:
+        self.stopped = True
+        self.resumeProducing()
+
+    async def run(self, chunks: AsyncIterator[bytes]) -> None:
+        self.request.registerProducer(self, True)
+        try:
+            async for chunk in chunks:
+                if self.stopped:
+                    return
+                self.request.write(chunk)
+                if self.resumed is not None:
+                    await self.resumed
+        finally:
+            self.request.unregisterProducer()
+
+
+class RestResource(resource.Resource):
+    isLeaf = True
+
+    def __init__(self, data: DataConnector):
+        super().__init__()
+        self.data = data
+
+    # -- request plumbing ----------------------------------------------------
+
+    def _path(self, request: server.Request) -> tuple[str, ...]:
+        return tuple(p.decode("utf-8", "replace") for p in request.postpath if p)  # type: ignore[union-attr]
+
+    def _run(self, request: server.Request, coro: Any) -> int:
+        finished = [False]
+
+        def on_gone(_: object) -> None:
+            finished[0] = True
+
+        request.notifyFinish().addBoth(on_gone)
+
+        def on_error(failure: Failure) -> None:
+            if finished[0]:
+                return
+            if failure.check(DataError):
+                self._error(request, failure.value.status, str(failure.value))  # type: ignore[union-attr]
+            else:
+                log.failure("REST request {uri} failed", failure, uri=request.uri)
+                self._error(request, 500, "internal error")
+            request.finish()
+
+        d = defer.Deferred.fromCoroutine(coro)
+        d.addCallbacks(lambda _: None, on_error)
+        return server.NOT_DONE_YET
+
+    def _error(self, request: server.Request, status: int, message: str) -> None:
+        request.setResponseCode(status)
+        request.setHeader(b"content-type", JSON_TYPE)
+        request.write(encode_json({"error": message}))
+
+    def _send(self, request: server.Request, body: bytes, status: int = 200) -> None:
+        request.setResponseCode(status)
+        request.setHeader(b"content-type", JSON_TYPE)
+        request.setHeader(b"cache-control", b"no-cache")
+        request.write(body)
+        request.finish()
+
+    # -- GET -----------------------------------------------------------------
+
+    def render_GET(self, request: server.Request) -> int:
+        return self._run(request, self._get(request))
+
+    async def _get(self, request: server.Request) -> None:
+        path = self._path(request)
+        if not path:
+            self._send(request, encode_json({"api_versions": [2], "endpoints": self.endpoint_patterns()}))
+            return
+        result, _ = await self.data.get(path, _decode_args(request))
+        if result.kind is Kind.RAW:
+            assert result.raw is not None
+            await self._stream(request, result.raw)
+            return
+        meta: dict[str, Any] = {}
+        if result.kind is Kind.COLLECTION:
+            meta["total"] = result.total
+        self._send(request, encode_json({result.root: result.items, "meta": meta}))
+
+    async def _stream(self, request: server.Request, raw: RawContent) -> None:
+        request.setHeader(b"content-type", raw.mime_type.encode("ascii"))
+        request.setHeader(
+            b"content-disposition", f'attachment; filename="{raw.filename}"'.encode()
+        )
+        await _Stream(request).run(raw.chunks())
+        request.finish()
+
+    def endpoint_patterns(self) -> list[str]:
+        patterns = set()
+        for segments, _ in self.data.router._routes:
+            patterns.add("/".join(s.value if s.kind == "lit" else f"{s.kind}:{s.value}" for s in segments))
+        return sorted(patterns)
+
+    # -- POST (JSON-RPC 2.0) -------------------------------------------------
+
+    def render_POST(self, request: server.Request) -> int:
+        return self._run(request, self._post(request))
+
+    async def _post(self, request: server.Request) -> None:
+        try:
+            body = json.loads(request.content.read() or b"null")  # type: ignore[union-attr]
+        except ValueError:
+            self._rpc_error(request, None, -32700, "invalid JSON")
+            return
+        if not isinstance(body, dict) or not isinstance(body.get("method"), str):
+            self._rpc_error(request, None, -32600, "a JSON-RPC request needs a 'method'")
+            return
+        rpc_id = body.get("id")
+        params = body.get("params", {})
+        if not isinstance(params, dict):
+            self._rpc_error(request, rpc_id, -32602, "'params' must be an object")
+            return
+        endpoint, args = self.data.lookup(self._path(request))
+        method_name = endpoint.actions.get(body["method"])
+        if method_name is None:
+            self._rpc_error(request, rpc_id, -32601, f"action {body['method']!r} is not supported here")
+            return
+        try:
+            result = await getattr(endpoint, method_name)(params, args)
+        except InvalidControlError as error:
+            self._rpc_error(request, rpc_id, -32602, str(error))
+            return
+        except DataError as error:
+            self._rpc_error(request, rpc_id, -32000, str(error), status=error.status)
+            return
+        self._send(request, encode_json({"jsonrpc": "2.0", "id": rpc_id, "result": result}))
+
+    def _rpc_error(
+        self, request: server.Request, rpc_id: Any, code: int, message: str, status: int = 400
+    ) -> None:
+        body = {"jsonrpc": "2.0", "id": rpc_id, "error": {"code": code, "message": message}}
+        self._send(request, encode_json(body), status=status)
