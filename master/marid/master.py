@@ -1,0 +1,180 @@
+"""``BuildMaster``: loads the configuration, owns the services and applies reconfigs.
+
+Start-up order: load and validate ``master.cfg`` (any error stops the start
+with every message), open the database and refuse an old or newer schema,
+register this master and its builders through the data API, open the web
+listener, then beat every ``HEARTBEAT_SECONDS`` so other masters know this
+one is alive. Log lines that the ``marid`` command watches for are constants
+here: ``STARTED``, ``START_FAILED``, ``RECONFIG_APPLIED``, ``RECONFIG_FAILED``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any
+
+from twisted.application import service
+from twisted.internet import defer, task
+from twisted.logger import Logger
+
+from marid.config.diff import changed_sections, restart_required
+from marid.config.errors import ConfigErrors
+from marid.config.loader import load_config
+from marid.config.master_config import MasterConfig
+from marid.data.connector import DataConnector
+from marid.db.connector import DBConnector
+from marid.mq.simple import SimpleMQ
+from marid.www.service import WWWService
+
+log = Logger()
+
+HEARTBEAT_SECONDS = 60
+
+STARTED = "master started"
+START_FAILED = "master failed to start"
+RECONFIG_APPLIED = "reconfig applied"
+RECONFIG_FAILED = "reconfig failed"
+RECONFIG_BEGIN = "reconfig begins"
+
+
+class StartError(Exception):
+    """The master cannot start; the message says why in one line per problem."""
+
+
+class BuildMaster(service.MultiService):
+    def __init__(self, basedir: str, reactor: Any, *, config_file: str = "master.cfg"):
+        super().__init__()
+        self.basedir = os.path.abspath(basedir)
+        self.config_path = os.path.join(self.basedir, config_file)
+        self.reactor = reactor
+        self.name = f"{socket.gethostname()}:{self.basedir}"
+        self.config: MasterConfig | None = None
+        self.masterid: int | None = None
+        self.db: DBConnector | None = None
+        self.mq = SimpleMQ()
+        self.data: DataConnector | None = None
+        self.www: WWWService | None = None
+        self._heartbeat: task.LoopingCall | None = None
+        self._reconfiguring = False
+        # Deferreds of running builds; a clean shutdown waits for all of them.
+        self.running_builds: set[defer.Deferred[Any]] = set()
+
+    # -- start and stop -------------------------------------------------------
+
+    async def start_master(self) -> None:
+        """Bring the master up; raise ``StartError`` with the reason if it cannot."""
+        try:
+            cfg = load_config(self.config_path)
+        except ConfigErrors as errors:
+            raise StartError("\n".join(str(e) for e in errors.errors)) from None
+        from marid.db.errors import DatabaseError
+
+        try:
+            self.db = DBConnector(cfg.db_url, self.reactor, basedir=self.basedir)
+            self.db.start()
+            await self.db.check_schema()
+        except DatabaseError as error:
+            if self.db is not None:
+                self.db.stop()
+                self.db = None
+            raise StartError(str(error)) from None
+        self.data = DataConnector(self.db, self.mq, self.reactor.seconds)
+        self.masterid = await self.data.masters.find_master_id(self.name)
+        await self.data.masters.master_active(self.name, self.masterid)
+        self.www = WWWService(self.reactor, self.data)
+        self.www.setServiceParent(self)
+        try:
+            await self.apply_config(cfg, initial=True)
+        except Exception as error:
+            await self.stop_master()
+            raise StartError(f"cannot apply the configuration: {error}") from None
+        self._heartbeat = task.LoopingCall(self._beat)
+        self._heartbeat.clock = self.reactor
+        self._heartbeat.start(HEARTBEAT_SECONDS, now=False)
+        log.info(STARTED + ": {name} (masterid {masterid})", name=self.name, masterid=self.masterid)
+
+    async def _beat_async(self) -> None:
+        assert self.data is not None and self.masterid is not None
+        await self.data.masters.master_active(self.name, self.masterid)
+        await self.data.masters.expire_masters()
+
+    def _beat(self) -> defer.Deferred[None]:
+        d = defer.Deferred.fromCoroutine(self._beat_async())
+        d.addErrback(lambda f: log.failure("master heartbeat failed", f))
+        return d
+
+    async def clean_shutdown(self) -> None:
+        """Wait for the running builds to finish; new builds are not started meanwhile."""
+        while self.running_builds:
+            log.info("clean shutdown: waiting for {n} running builds", n=len(self.running_builds))
+            await defer.DeferredList(list(self.running_builds), consumeErrors=True)
+
+    async def stop_master(self) -> None:
+        if self._heartbeat is not None and self._heartbeat.running:
+            self._heartbeat.stop()
+        if self.running:
+            await defer.maybeDeferred(self.stopService)
+        elif self.www is not None:
+            await defer.maybeDeferred(self.www.stopService)
+        if self.data is not None and self.masterid is not None:
+            try:
+                await self.data.masters.master_stopped(self.name, self.masterid)
+            except Exception:
+                log.failure("could not mark the master stopped in the database")
+        if self.db is not None:
+            self.db.stop()
+            self.db = None
+        log.info("master stopped")
+
+    # -- configuration -------------------------------------------------------
+
+    async def apply_config(self, cfg: MasterConfig, *, initial: bool = False) -> set[str]:
+        """Reconfigure each service whose section changed; return the changed sections."""
+        old = self.config
+        sections = changed_sections(old, cfg) if old is not None else {"*"}
+        assert self.www is not None and self.data is not None and self.masterid is not None
+        if initial or sections & {"www", "title", "*"}:
+            await self.www.reconfig(cfg)
+        if initial or sections & {"builders", "*"}:
+            names = [str(getattr(b, "name", b)) for b in cfg.builders]
+            await self.data.builders.update_builder_list(self.masterid, names)
+        self.config = cfg
+        return sections
+
+    async def reconfig(self) -> bool:
+        """Load ``master.cfg`` again; apply it if it is valid, else keep the running config."""
+        if self._reconfiguring:
+            log.warn(RECONFIG_FAILED + ": a reconfig is already in progress")
+            return False
+        self._reconfiguring = True
+        try:
+            log.info(RECONFIG_BEGIN)
+            try:
+                cfg = load_config(self.config_path)
+            except ConfigErrors as errors:
+                for error in errors.errors:
+                    log.error("config error: {error}", error=str(error))
+                log.error(
+                    RECONFIG_FAILED + ": {n} error(s); the running configuration is unchanged",
+                    n=len(errors.errors),
+                )
+                return False
+            assert self.config is not None
+            for item in restart_required(self.config, cfg):
+                log.warn("config change needs a restart to take effect: {item}", item=item)
+            try:
+                sections = await self.apply_config(cfg)
+            except Exception as error:
+                log.failure("reconfig could not be applied")
+                log.error(RECONFIG_FAILED + ": {error}", error=error)
+                return False
+            applied = ", ".join(sorted(sections)) or "nothing changed"
+            log.info(RECONFIG_APPLIED + ": {applied}", applied=applied)
+            return True
+        finally:
+            self._reconfiguring = False
+
+    def reconfig_from_signal(self) -> None:
+        d = defer.Deferred.fromCoroutine(self.reconfig())
+        d.addErrback(lambda f: log.failure(RECONFIG_FAILED, f))

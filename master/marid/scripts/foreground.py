@@ -1,0 +1,103 @@
+"""Run a master in this process until it stops: logging, pid file, signals, exit status.
+
+Also the entry point of the detached child that ``marid start`` launches:
+``python -m marid.scripts.foreground BASEDIR LOG_SIZE LOG_COUNT``.
+
+Signals: SIGTERM and SIGINT stop the master, SIGHUP reloads ``master.cfg``,
+SIGUSR1 stops it once the running builds have finished.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from typing import Any
+
+from twisted.logger import (
+    FilteringLogObserver,
+    LogLevel,
+    LogLevelFilterPredicate,
+    globalLogBeginner,
+    textFileLogObserver,
+)
+from twisted.python.logfile import LogFile
+
+from marid.scripts.process import LOGFILE, remove_pid, write_pid
+
+
+def _observers(basedir: str, echo: bool, log_size: int, log_count: int) -> list[Any]:
+    logfile = LogFile(
+        LOGFILE, basedir, rotateLength=log_size, maxRotatedFiles=log_count or None
+    )
+    predicate = LogLevelFilterPredicate(defaultLogLevel=LogLevel.info)
+    observers: list[Any] = [FilteringLogObserver(textFileLogObserver(logfile), [predicate])]
+    if echo:
+        observers.append(FilteringLogObserver(textFileLogObserver(sys.stdout), [predicate]))
+    return observers
+
+
+def run_master(basedir: str, *, echo: bool, log_size: int = 10_000_000, log_count: int = 10) -> int:
+    from twisted.internet import defer, reactor
+
+    from marid.master import START_FAILED, BuildMaster, StartError
+
+    globalLogBeginner.beginLoggingTo(
+        _observers(basedir, echo, log_size, log_count), redirectStandardIO=False
+    )
+    from twisted.logger import Logger
+
+    log = Logger(namespace="marid")
+    write_pid(basedir)
+    master = BuildMaster(basedir, reactor)
+    status = {"code": 0, "started": False}
+
+    async def starting() -> None:
+        try:
+            await master.start_master()
+            master.startService()
+            status["started"] = True
+        except StartError as error:
+            for line in str(error).splitlines():
+                log.error(START_FAILED + ": {reason}", reason=line)
+            status["code"] = 1
+            reactor.stop()  # type: ignore[attr-defined]
+        except Exception:
+            log.failure(START_FAILED + ": unexpected error")
+            status["code"] = 1
+            reactor.stop()  # type: ignore[attr-defined]
+
+    async def stopping() -> None:
+        if status["started"]:
+            await master.stop_master()
+
+    async def clean_stop() -> None:
+        log.info("clean shutdown requested")
+        await master.clean_shutdown()
+        reactor.stop()  # type: ignore[attr-defined]
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if signum == signal.SIGHUP:
+            reactor.callFromThread(master.reconfig_from_signal)  # type: ignore[attr-defined]
+        elif signum == signal.SIGUSR1:
+            reactor.callFromThread(  # type: ignore[attr-defined]
+                lambda: defer.Deferred.fromCoroutine(clean_stop())
+            )
+
+    signal.signal(signal.SIGHUP, on_signal)
+    signal.signal(signal.SIGUSR1, on_signal)
+    reactor.callWhenRunning(lambda: defer.Deferred.fromCoroutine(starting()))  # type: ignore[attr-defined]
+    reactor.addSystemEventTrigger(  # type: ignore[attr-defined]
+        "before", "shutdown", lambda: defer.Deferred.fromCoroutine(stopping())
+    )
+    try:
+        reactor.run()  # type: ignore[attr-defined]
+    finally:
+        remove_pid(basedir)
+    return status["code"]
+
+
+if __name__ == "__main__":
+    _basedir, _size, _count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    os.chdir(_basedir)
+    sys.exit(run_master(_basedir, echo=False, log_size=_size, log_count=_count))

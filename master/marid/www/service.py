@@ -1,0 +1,122 @@
+"""The web service: one twisted.web Site on the configured endpoint, reconfigurable live.
+
+The site's tree is ``/`` (a small index), ``/api/v2/...`` (REST). When a
+reconfig changes ``c['www']['port']``, the old listener is closed and the new
+one opened; a port that cannot be opened fails the reconfig loudly and the
+old listener is kept.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+from twisted.application import service
+from twisted.internet import defer, endpoints
+from twisted.internet.interfaces import IListeningPort
+from twisted.logger import Logger
+from twisted.web import resource, server
+
+from marid import __version__
+from marid.data.connector import DataConnector
+from marid.www.rest import RestResource
+
+log = Logger()
+
+
+class IndexResource(resource.Resource):
+    """``/``: what this server is and where its API lives."""
+
+    isLeaf = True
+
+    def __init__(self, title: str):
+        super().__init__()
+        self.title = title
+
+    def render_GET(self, request: server.Request) -> bytes:
+        request.setHeader(b"content-type", b"text/html; charset=utf-8")
+        title = html.escape(self.title)
+        return (
+            f"<!doctype html><html><head><title>{title}</title></head><body>"
+            f"<h1>{title}</h1><p>Marid {html.escape(__version__)}. "
+            f'REST API: <a href="api/v2/masters">api/v2</a>.</p></body></html>'
+        ).encode()
+
+
+class ConfigResource(resource.Resource):
+    """``/config``: what the UI needs to know about this master."""
+
+    isLeaf = True
+
+    def __init__(self, www: WWWService):
+        super().__init__()
+        self.www = www
+
+    def render_GET(self, request: server.Request) -> bytes:
+        request.setHeader(b"content-type", b"application/json; charset=utf-8")
+        return json.dumps(self.www.ui_config()).encode()
+
+
+class WWWService(service.Service):
+    def __init__(self, reactor: Any, data: DataConnector):
+        self.reactor = reactor
+        self.data = data
+        self.title = "Marid"
+        self.title_url: str | None = None
+        self.buildbot_url = "http://localhost:8010/"
+        self.port_description: str | None = None
+        self.listening: IListeningPort | None = None
+        self.site = self._make_site()
+
+    def _make_site(self) -> server.Site:
+        root = resource.Resource()
+        self.index = IndexResource(self.title)
+        root.putChild(b"", self.index)
+        root.putChild(b"config", ConfigResource(self))
+        api = resource.Resource()
+        api.putChild(b"v2", RestResource(self.data))
+        root.putChild(b"api", api)
+        site = server.Site(root)
+        site.displayTracebacks = False
+        site.noisy = False
+        return site
+
+    def ui_config(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "titleURL": self.title_url,
+            "buildbotURL": self.buildbot_url,
+            "versions": [["marid", __version__]],
+            "auth": {"name": "NoAuth"},
+            "user": {"anonymous": True},
+        }
+
+    async def reconfig(self, cfg: Any) -> None:
+        """Apply ``cfg``'s metadata and port; reopen the listener only when the port changed."""
+        self.title = cfg.title
+        self.title_url = cfg.title_url
+        self.buildbot_url = cfg.buildbot_url
+        self.index.title = cfg.title
+        if cfg.www_port != self.port_description or self.listening is None:
+            await self._listen(cfg.www_port)
+
+    async def _listen(self, description: str | None) -> None:
+        new_port: IListeningPort | None = None
+        if description is not None:
+            endpoint = endpoints.serverFromString(self.reactor, description)
+            new_port = await endpoint.listen(self.site)
+        if self.listening is not None:
+            await defer.maybeDeferred(self.listening.stopListening)
+        self.listening = new_port
+        self.port_description = description
+        if new_port is not None:
+            host = new_port.getHost()
+            log.info("web server listening on {host}:{port}", host=host.host, port=host.port)  # type: ignore[attr-defined]
+
+    def stopService(self) -> defer.Deferred[None] | None:
+        super().stopService()
+        if self.listening is not None:
+            port, self.listening = self.listening, None
+            return defer.maybeDeferred(port.stopListening)
+        return None

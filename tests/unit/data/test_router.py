@@ -1,0 +1,45 @@
+"""Paths are matched to endpoint patterns with typed arguments."""
+
+import pytest
+
+from marid.data.router import Router, compile_pattern
+
+
+def make_router() -> Router[str]:
+    router: Router[str] = Router()
+    router.add("builders", "builders")
+    router.add("builders/n:builderid", "builder-by-id")
+    router.add("builders/i:buildername", "builder-by-name")
+    router.add("builders/n:builderid/builds/n:number", "build-by-number")
+    router.add("logs/n:logid/raw", "raw")
+    return router
+
+
+def test_integer_segment_wins_over_identifier() -> None:
+    assert make_router().match(("builders", "7")) == ("builder-by-id", {"builderid": 7})
+
+
+def test_identifier_segment_matches_names() -> None:
+    assert make_router().match(("builders", "linux-x86_64.2")) == (
+        "builder-by-name",
+        {"buildername": "linux-x86_64.2"},
+    )
+
+
+def test_nested_arguments_are_converted() -> None:
+    assert make_router().match(("builders", "3", "builds", "12")) == (
+        "build-by-number",
+        {"builderid": 3, "number": 12},
+    )
+
+
+def test_unknown_paths_do_not_match() -> None:
+    router = make_router()
+    assert router.match(("nosuch",)) is None
+    assert router.match(("builders", "3", "builds", "x")) is None
+    assert router.match(("logs", "-1", "raw")) is None
+
+
+def test_bad_pattern_kind_is_rejected() -> None:
+    with pytest.raises(ValueError, match="bad pattern segment"):
+        compile_pattern("builders/x:oops")
