@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
-from sqlalchemy.dialects import mysql
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -29,17 +28,20 @@ NAMING_CONVENTION = {
 
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
-# A large binary that MySQL stores as LONGBLOB rather than 64 KiB BLOB.
-LargeBinary = sa.LargeBinary().with_variant(mysql.LONGBLOB(), "mysql")
+# A large binary that MySQL stores as LONGBLOB rather than 64 KiB BLOB. A
+# ``mariadb://`` URL names its dialect "mariadb", so each variant names both.
+LargeBinary = sa.LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
 # Free text that may be long (JSON, comments): MEDIUMTEXT on MySQL.
-LongText = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql")
+LongText = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 
 
 def _id() -> sa.Column[int]:
     return sa.Column("id", sa.Integer, primary_key=True, autoincrement=True)
 
 
-def _fk(name: str, target: str, *, nullable: bool = False, ondelete: str | None = "CASCADE") -> sa.Column[int]:
+def _fk(
+    name: str, target: str, *, nullable: bool = False, ondelete: str | None = "CASCADE"
+) -> sa.Column[int]:
     return sa.Column(name, sa.Integer, sa.ForeignKey(target, ondelete=ondelete), nullable=nullable)
 
 
@@ -271,7 +273,10 @@ change_files = sa.Table(
     "change_files",
     metadata,
     sa.Column(
-        "changeid", sa.Integer, sa.ForeignKey("changes.changeid", ondelete="CASCADE"), nullable=False
+        "changeid",
+        sa.Integer,
+        sa.ForeignKey("changes.changeid", ondelete="CASCADE"),
+        nullable=False,
     ),
     sa.Column("filename", sa.String(1024), nullable=False),
     sa.Index(None, "changeid"),
@@ -281,7 +286,10 @@ change_properties = sa.Table(
     "change_properties",
     metadata,
     sa.Column(
-        "changeid", sa.Integer, sa.ForeignKey("changes.changeid", ondelete="CASCADE"), nullable=False
+        "changeid",
+        sa.Integer,
+        sa.ForeignKey("changes.changeid", ondelete="CASCADE"),
+        nullable=False,
     ),
     sa.Column("property_name", sa.String(256), nullable=False),
     sa.Column("property_value", LongText, nullable=False),
@@ -292,7 +300,10 @@ change_users = sa.Table(
     "change_users",
     metadata,
     sa.Column(
-        "changeid", sa.Integer, sa.ForeignKey("changes.changeid", ondelete="CASCADE"), nullable=False
+        "changeid",
+        sa.Integer,
+        sa.ForeignKey("changes.changeid", ondelete="CASCADE"),
+        nullable=False,
     ),
     sa.Column("uid", sa.Integer, sa.ForeignKey("users.uid", ondelete="CASCADE"), nullable=False),
     sa.Index(None, "changeid"),
@@ -304,7 +315,10 @@ scheduler_changes = sa.Table(
     metadata,
     _fk("schedulerid", "schedulers.id"),
     sa.Column(
-        "changeid", sa.Integer, sa.ForeignKey("changes.changeid", ondelete="CASCADE"), nullable=False
+        "changeid",
+        sa.Integer,
+        sa.ForeignKey("changes.changeid", ondelete="CASCADE"),
+        nullable=False,
     ),
     sa.Column("important", sa.SmallInteger, nullable=True),
     sa.UniqueConstraint("schedulerid", "changeid"),

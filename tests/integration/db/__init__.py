@@ -1,0 +1,1 @@
+"""Integration tests of the database layer against real SQLite, PostgreSQL and MariaDB."""
