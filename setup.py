@@ -20,7 +20,14 @@ setup(
     packages=packages,
     include_package_data=True,
     package_data={
-        "marid": ["py.typed", "scripts/templates/*", "db/migrations/*.py", "db/migrations/versions/*.py", "www/static/**/*"],
+        "marid": [
+            "py.typed",
+            "scripts/templates/*",
+            "db/migrations/*.py",
+            "db/migrations/*.mako",
+            "db/migrations/versions/*.py",
+            "www/static/**/*",
+        ],
         "marid_worker": ["py.typed"],
     },
     install_requires=[

@@ -1,3 +1,3 @@
 """Shared pytest set-up: fixtures live in ``tests/fixtures/`` as plugins."""
 
-pytest_plugins = ["tests.fixtures.databases"]
+pytest_plugins = ["tests.fixtures.databases", "tests.fixtures.data"]
