@@ -1,5 +1,7 @@
 """The ``marid`` distribution: the master (``marid``) and worker (``marid_worker``) packages."""
 
+from pathlib import Path
+
 from setuptools import find_packages, setup
 
 VERSION = "0.1.0"
@@ -12,7 +14,7 @@ setup(
     name="marid",
     version=VERSION,
     description="A continuous-integration framework in the style of Buildbot",
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=Path("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     license="GPL-2.0-or-later",
     python_requires=">=3.11",
@@ -49,6 +51,7 @@ setup(
             "pytest-twisted>=1.14",
             "ruff>=0.6",
             "mypy>=1.10",
+            "mypy-zope>=1.0",
             "psycopg[binary]>=3.1",
             "PyMySQL>=1.1",
         ],

@@ -1,4 +1,4 @@
-"""The worker-only ``marid-worker`` distribution: the ``marid_worker`` package, needing only Twisted.
+"""The worker-only ``marid-worker`` distribution: ``marid_worker`` alone, needing only Twisted.
 
 Build it from this directory: ``pip install ./worker``.
 """

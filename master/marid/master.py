@@ -48,7 +48,7 @@ class BuildMaster(service.MultiService):
         self.basedir = os.path.abspath(basedir)
         self.config_path = os.path.join(self.basedir, config_file)
         self.reactor = reactor
-        self.name = f"{socket.gethostname()}:{self.basedir}"
+        self.master_name = f"{socket.gethostname()}:{self.basedir}"
         self.config: MasterConfig | None = None
         self.masterid: int | None = None
         self.db: DBConnector | None = None
@@ -80,8 +80,8 @@ class BuildMaster(service.MultiService):
                 self.db = None
             raise StartError(str(error)) from None
         self.data = DataConnector(self.db, self.mq, self.reactor.seconds)
-        self.masterid = await self.data.masters.find_master_id(self.name)
-        await self.data.masters.master_active(self.name, self.masterid)
+        self.masterid = await self.data.masters.find_master_id(self.master_name)
+        await self.data.masters.master_active(self.master_name, self.masterid)
         self.www = WWWService(self.reactor, self.data)
         self.www.setServiceParent(self)
         try:
@@ -92,11 +92,15 @@ class BuildMaster(service.MultiService):
         self._heartbeat = task.LoopingCall(self._beat)
         self._heartbeat.clock = self.reactor
         self._heartbeat.start(HEARTBEAT_SECONDS, now=False)
-        log.info(STARTED + ": {name} (masterid {masterid})", name=self.name, masterid=self.masterid)
+        log.info(
+            STARTED + ": {name} (masterid {masterid})",
+            name=self.master_name,
+            masterid=self.masterid,
+        )
 
     async def _beat_async(self) -> None:
         assert self.data is not None and self.masterid is not None
-        await self.data.masters.master_active(self.name, self.masterid)
+        await self.data.masters.master_active(self.master_name, self.masterid)
         await self.data.masters.expire_masters()
 
     def _beat(self) -> defer.Deferred[None]:
@@ -119,7 +123,7 @@ class BuildMaster(service.MultiService):
             await defer.maybeDeferred(self.www.stopService)
         if self.data is not None and self.masterid is not None:
             try:
-                await self.data.masters.master_stopped(self.name, self.masterid)
+                await self.data.masters.master_stopped(self.master_name, self.masterid)
             except Exception:
                 log.failure("could not mark the master stopped in the database")
         if self.db is not None:

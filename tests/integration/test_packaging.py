@@ -14,7 +14,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def build_wheel(source: Path, out: Path) -> zipfile.ZipFile:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(out), str(source)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(out),
+            str(source),
+        ],
         check=True,
         capture_output=True,
     )
@@ -27,7 +38,9 @@ def master_wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     return build_wheel(ROOT, tmp_path_factory.mktemp("master-wheel"))
 
 
-def test_master_wheel_has_both_packages_migrations_and_templates(master_wheel: zipfile.ZipFile) -> None:
+def test_master_wheel_has_both_packages_migrations_and_templates(
+    master_wheel: zipfile.ZipFile,
+) -> None:
     names = set(master_wheel.namelist())
     assert "marid/db/migrations/env.py" in names
     assert "marid/db/migrations/versions/0001_initial.py" in names
@@ -52,7 +65,11 @@ def test_master_wheel_declares_both_commands_and_extras(master_wheel: zipfile.Zi
 
 def test_worker_wheel_holds_only_the_worker_and_needs_only_twisted(tmp_path: Path) -> None:
     wheel = build_wheel(ROOT / "worker", tmp_path)
-    packages = {n.split("/", 1)[0] for n in wheel.namelist() if not n.split("/", 1)[0].endswith(".dist-info")}
+    packages = {
+        n.split("/", 1)[0]
+        for n in wheel.namelist()
+        if not n.split("/", 1)[0].endswith(".dist-info")
+    }
     assert packages == {"marid_worker"}
     metadata = next(n for n in wheel.namelist() if n.endswith("METADATA"))
     requires = [

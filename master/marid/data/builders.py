@@ -84,9 +84,13 @@ class Builders(ResourceType):
         await self.db.builders.set_master_builders(masterid, sorted(ids.values()))
         new = set(ids.values())
         for builderid in sorted(new - old):
-            self.produce(("builders", builderid, "started"), {"builderid": builderid, "masterid": masterid})
+            self.produce(
+                ("builders", builderid, "started"), {"builderid": builderid, "masterid": masterid}
+            )
         for builderid in sorted(old - new):
-            self.produce(("builders", builderid, "stopped"), {"builderid": builderid, "masterid": masterid})
+            self.produce(
+                ("builders", builderid, "stopped"), {"builderid": builderid, "masterid": masterid}
+            )
         return ids
 
 

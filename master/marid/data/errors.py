@@ -1,11 +1,11 @@
 """Errors the data API raises; the REST layer maps each to an HTTP status.
 
-    DataError
-    ├── InvalidPathError      404: no endpoint has this path
-    ├── NotFoundError         404: the path is valid but the entity does not exist
-    ├── InvalidQueryError     400: a bad query parameter (field, order, limit, filter)
-    ├── InvalidControlError   400: an unknown action or bad arguments to one
-    └── ConflictError         409: the action does not apply in the current state
+DataError
+├── InvalidPathError      404: no endpoint has this path
+├── NotFoundError         404: the path is valid but the entity does not exist
+├── InvalidQueryError     400: a bad query parameter (field, order, limit, filter)
+├── InvalidControlError   400: an unknown action or bad arguments to one
+└── ConflictError         409: the action does not apply in the current state
 """
 
 

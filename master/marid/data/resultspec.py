@@ -113,10 +113,7 @@ def parse_args(
             if field_name not in fields:
                 raise InvalidQueryError(f"invalid filter field: {field_name}")
             kind = _python_type(fields[field_name])
-            if op in ("in", "notin"):
-                raw = [p for v in values for p in v.split(",")]
-            else:
-                raw = values
+            raw = [p for v in values for p in v.split(",")] if op in ("in", "notin") else values
             converted = tuple(convert(field_name, v, kind) for v in raw)
             if op not in ("eq", "ne", "in", "notin") and len(converted) != 1:
                 raise InvalidQueryError(f"filter {name} takes exactly one value")

@@ -46,10 +46,14 @@ class WorkerEndpoint(Endpoint):
     extra_fields = ("workerinfo", "configured_on", "connected_to")
 
     async def get_entity(self, query: Query, args: dict[str, Any]) -> dict[str, Any] | None:
-        worker = await self.db.workers.get_worker(workerid=args.get("workerid"), name=args.get("name"))
+        worker = await self.db.workers.get_worker(
+            workerid=args.get("workerid"), name=args.get("name")
+        )
         if worker is None:
             return None
-        if "builderid" in args and all(c["builderid"] != args["builderid"] for c in worker.configured_on):
+        if "builderid" in args and all(
+            c["builderid"] != args["builderid"] for c in worker.configured_on
+        ):
             return None
         if "masterid" in args and not any(
             c["masterid"] == args["masterid"] for c in worker.configured_on + worker.connected_to
@@ -71,7 +75,9 @@ class Workers(ResourceType):
     async def deconfigure_all_except(self, masterid: int, keep: list[int]) -> None:
         await self.db.workers.deconfigure_all_except(masterid, keep)
 
-    async def worker_connected(self, workerid: int, masterid: int, workerinfo: dict[str, Any]) -> None:
+    async def worker_connected(
+        self, workerid: int, masterid: int, workerinfo: dict[str, Any]
+    ) -> None:
         await self.db.workers.worker_connected(workerid, masterid, workerinfo)
         worker = await self.db.workers.get_worker(workerid=workerid)
         self.produce(("workers", workerid, "connected"), {**as_dict(worker), "masterid": masterid})
@@ -79,7 +85,9 @@ class Workers(ResourceType):
     async def worker_disconnected(self, workerid: int, masterid: int) -> None:
         await self.db.workers.worker_disconnected(workerid, masterid)
         worker = await self.db.workers.get_worker(workerid=workerid)
-        self.produce(("workers", workerid, "disconnected"), {**as_dict(worker), "masterid": masterid})
+        self.produce(
+            ("workers", workerid, "disconnected"), {**as_dict(worker), "masterid": masterid}
+        )
 
     async def set_worker_state(
         self, workerid: int, *, paused: bool, graceful: bool, pause_reason: str | None = None

@@ -35,7 +35,9 @@ def find_or_insert(
     try:
         with conn.begin_nested():
             result = conn.execute(table.insert().values(**values))
-            return int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None
+            return int(key[0])
     except sa.exc.IntegrityError:
         return int(conn.execute(sa.select(table.c[id_column]).where(*cond)).scalar_one())
 

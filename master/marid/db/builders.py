@@ -44,7 +44,9 @@ def _attach(conn: sa.Connection, rows: list[sa.Row[Any]]) -> list[BuilderModel]:
     tag_names: dict[int, list[str]] = defaultdict(list)
     if ids:
         for builderid, masterid in conn.execute(
-            sa.select(bm.c.builderid, bm.c.masterid).where(bm.c.builderid.in_(ids)).order_by(bm.c.masterid)
+            sa.select(bm.c.builderid, bm.c.masterid)
+            .where(bm.c.builderid.in_(ids))
+            .order_by(bm.c.masterid)
         ):
             masterids[builderid].append(masterid)
         for builderid, tag in conn.execute(
@@ -101,7 +103,9 @@ class BuildersComponent(Component):
             conn.execute(bt.delete().where(bt.c.builderid == builderid))
             for tag in sorted(set(tags)):
                 h = name_hash(tag)
-                tagid = find_or_insert(conn, model.tags, {"name_hash": h}, {"name": tag, "name_hash": h})
+                tagid = find_or_insert(
+                    conn, model.tags, {"name_hash": h}, {"name": tag, "name_hash": h}
+                )
                 conn.execute(bt.insert().values(builderid=builderid, tagid=tagid))
 
         await self.pool.run(thd)
@@ -111,9 +115,13 @@ class BuildersComponent(Component):
 
         def thd(conn: sa.Connection) -> None:
             wanted = set(builderids)
-            have = set(conn.execute(sa.select(bm.c.builderid).where(bm.c.masterid == masterid)).scalars())
+            have = set(
+                conn.execute(sa.select(bm.c.builderid).where(bm.c.masterid == masterid)).scalars()
+            )
             if have - wanted:
-                conn.execute(bm.delete().where(bm.c.masterid == masterid, bm.c.builderid.in_(have - wanted)))
+                conn.execute(
+                    bm.delete().where(bm.c.masterid == masterid, bm.c.builderid.in_(have - wanted))
+                )
             for builderid in sorted(wanted - have):
                 conn.execute(bm.insert().values(builderid=builderid, masterid=masterid))
 
@@ -126,11 +134,15 @@ class BuildersComponent(Component):
 
         return await self.pool.run(thd)
 
-    async def get_builders(self, query: Query, *, masterid: int | None = None) -> tuple[list[BuilderModel], int]:
+    async def get_builders(
+        self, query: Query, *, masterid: int | None = None
+    ) -> tuple[list[BuilderModel], int]:
         def thd(conn: sa.Connection) -> tuple[list[BuilderModel], int]:
             base = sa.select(t)
             if masterid is not None:
-                base = base.where(t.c.id.in_(sa.select(bm.c.builderid).where(bm.c.masterid == masterid)))
+                base = base.where(
+                    t.c.id.in_(sa.select(bm.c.builderid).where(bm.c.masterid == masterid))
+                )
             rows, total = fetch_page(conn, base, FIELDS, query, default_order=[t.c.id])
             return _attach(conn, rows), total
 

@@ -5,9 +5,19 @@ from __future__ import annotations
 from twisted.internet.interfaces import IReactorThreads
 
 from marid.db.builders import BuildersComponent
+from marid.db.buildrequests import BuildRequestsComponent
+from marid.db.builds import BuildsComponent
+from marid.db.buildsets import BuildsetsComponent
+from marid.db.changes import ChangesComponent
+from marid.db.changesources import ChangeSourcesComponent
 from marid.db.engine import make_engine
+from marid.db.logs import LogsComponent
 from marid.db.masters import MastersComponent
 from marid.db.pool import DBThreadPool
+from marid.db.schedulers import SchedulersComponent
+from marid.db.sourcestamps import SourceStampsComponent
+from marid.db.state import StateComponent
+from marid.db.steps import StepsComponent
 from marid.db.workers import WorkersComponent
 
 
@@ -19,6 +29,16 @@ class DBConnector:
         self.masters = MastersComponent(self.pool)
         self.builders = BuildersComponent(self.pool)
         self.workers = WorkersComponent(self.pool)
+        self.sourcestamps = SourceStampsComponent(self.pool)
+        self.changes = ChangesComponent(self.pool)
+        self.buildsets = BuildsetsComponent(self.pool)
+        self.buildrequests = BuildRequestsComponent(self.pool)
+        self.builds = BuildsComponent(self.pool)
+        self.steps = StepsComponent(self.pool)
+        self.logs = LogsComponent(self.pool)
+        self.schedulers = SchedulersComponent(self.pool)
+        self.changesources = ChangeSourcesComponent(self.pool)
+        self.state = StateComponent(self.pool)
 
     def start(self) -> None:
         self.pool.start()

@@ -54,7 +54,9 @@ def is_transient(error: BaseException) -> bool:
 class DBThreadPool:
     """Runs callables against ``engine`` in worker threads, one transaction per call."""
 
-    def __init__(self, engine: sa.Engine, reactor: IReactorThreads, *, threads_max: int | None = None):
+    def __init__(
+        self, engine: sa.Engine, reactor: IReactorThreads, *, threads_max: int | None = None
+    ):
         self.engine = engine
         self._reactor = reactor
         if threads_max is None:
@@ -94,19 +96,16 @@ class DBThreadPool:
     ) -> T:
         """Run ``fn(conn, *args)`` in a pool thread inside a transaction."""
         result: T = await threads.deferToThreadPool(
-            self._reactor,  # type: ignore[arg-type]  # IReactorFromThreads is provided by every reactor
+            self._reactor,
             self._pool,
-            self._run_with_retries,
-            fn,
-            *args,
-            **kwargs,
+            lambda: self._run_with_retries(fn, *args, **kwargs),
         )
         return result
 
     async def run_engine(self, fn: Callable[[sa.Engine], T]) -> T:
         """Run ``fn(engine)`` in a pool thread, for work that manages its own transactions."""
         result: T = await threads.deferToThreadPool(
-            self._reactor,  # type: ignore[arg-type]  # see run()
+            self._reactor,
             self._pool,
             fn,
             self.engine,

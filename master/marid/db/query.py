@@ -70,8 +70,16 @@ def _condition(column: sa.ColumnElement[Any], flt: Filter) -> sa.ColumnElement[b
     value = values[0]
     if flt.op == "contains":
         return column.contains(str(value), autoescape=True)
-    comparisons = {"lt": column < value, "le": column <= value, "gt": column > value, "ge": column >= value}
-    return comparisons[flt.op]
+    condition: sa.ColumnElement[bool]
+    if flt.op == "lt":
+        condition = column < value
+    elif flt.op == "le":
+        condition = column <= value
+    elif flt.op == "gt":
+        condition = column > value
+    else:
+        condition = column >= value
+    return condition
 
 
 def where_clauses(
@@ -89,7 +97,7 @@ def where_clauses(
 def order_clauses(
     columns: Mapping[str, sa.ColumnElement[Any]], order: Sequence[str]
 ) -> list[sa.ColumnElement[Any]]:
-    clauses = []
+    clauses: list[sa.ColumnElement[Any]] = []
     for key in order:
         descending = key.startswith("-")
         name = key[1:] if descending else key

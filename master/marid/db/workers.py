@@ -52,7 +52,11 @@ def _attach(conn: sa.Connection, rows: list[sa.Row[Any]]) -> list[WorkerModel]:
         )
         for workerid, builderid, masterid in conn.execute(q):
             configured[workerid].append({"builderid": builderid, "masterid": masterid})
-        q2 = sa.select(cn.c.workerid, cn.c.masterid).where(cn.c.workerid.in_(ids)).order_by(cn.c.masterid)
+        q2 = (
+            sa.select(cn.c.workerid, cn.c.masterid)
+            .where(cn.c.workerid.in_(ids))
+            .order_by(cn.c.masterid)
+        )
         for workerid, masterid in conn.execute(q2):
             connected[workerid].append({"masterid": masterid})
     return [
@@ -88,7 +92,9 @@ class WorkersComponent(Component):
             mine = [bm_ids[b] for b in builderids if b in bm_ids]
             all_bm = list(bm_ids.values())
             if all_bm:
-                conn.execute(cw.delete().where(cw.c.workerid == workerid, cw.c.buildermasterid.in_(all_bm)))
+                conn.execute(
+                    cw.delete().where(cw.c.workerid == workerid, cw.c.buildermasterid.in_(all_bm))
+                )
             for bmid in sorted(set(mine)):
                 conn.execute(cw.insert().values(workerid=workerid, buildermasterid=bmid))
 
@@ -106,7 +112,9 @@ class WorkersComponent(Component):
 
         await self.pool.run(thd)
 
-    async def worker_connected(self, workerid: int, masterid: int, workerinfo: dict[str, Any]) -> None:
+    async def worker_connected(
+        self, workerid: int, masterid: int, workerinfo: dict[str, Any]
+    ) -> None:
         def thd(conn: sa.Connection) -> None:
             conn.execute(t.update().where(t.c.id == workerid).values(info=json.dumps(workerinfo)))
             exists = conn.execute(
@@ -130,7 +138,11 @@ class WorkersComponent(Component):
             conn.execute(
                 t.update()
                 .where(t.c.id == workerid)
-                .values(paused=int(paused), graceful=int(graceful), pause_reason=pause_reason if paused else None)
+                .values(
+                    paused=int(paused),
+                    graceful=int(graceful),
+                    pause_reason=pause_reason if paused else None,
+                )
             )
 
         await self.pool.run(thd)
@@ -140,11 +152,17 @@ class WorkersComponent(Component):
 
         def thd(conn: sa.Connection) -> None:
             conn.execute(cn.delete().where(cn.c.masterid == masterid))
-            conn.execute(cw.delete().where(cw.c.buildermasterid.in_(sa.select(bm.c.id).where(bm.c.masterid == masterid))))
+            conn.execute(
+                cw.delete().where(
+                    cw.c.buildermasterid.in_(sa.select(bm.c.id).where(bm.c.masterid == masterid))
+                )
+            )
 
         await self.pool.run(thd)
 
-    async def get_worker(self, workerid: int | None = None, name: str | None = None) -> WorkerModel | None:
+    async def get_worker(
+        self, workerid: int | None = None, name: str | None = None
+    ) -> WorkerModel | None:
         def thd(conn: sa.Connection) -> WorkerModel | None:
             cond = t.c.id == workerid if workerid is not None else t.c.name == name
             row = conn.execute(sa.select(t).where(cond)).first()
@@ -167,9 +185,11 @@ class WorkersComponent(Component):
                     sel = sel.where(bm.c.builderid == builderid)
                 if masterid is not None:
                     sel = sel.where(bm.c.masterid == masterid)
-                cond = t.c.id.in_(sel)
+                cond: sa.ColumnElement[bool] = t.c.id.in_(sel)
                 if masterid is not None and builderid is None:
-                    cond = cond | t.c.id.in_(sa.select(cn.c.workerid).where(cn.c.masterid == masterid))
+                    cond = cond | t.c.id.in_(
+                        sa.select(cn.c.workerid).where(cn.c.masterid == masterid)
+                    )
                 base = base.where(cond)
             rows, total = fetch_page(conn, base, FIELDS, query, default_order=[t.c.id])
             return _attach(conn, rows), total

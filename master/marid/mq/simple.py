@@ -28,7 +28,9 @@ class SimpleMQ:
                     try:
                         consumer.callback(key, data)
                     except Exception:
-                        log.failure("MQ consumer for {flt} failed on {key}", flt=consumer.filter, key=key)
+                        log.failure(
+                            "MQ consumer for {flt} failed on {key}", flt=consumer.filter, key=key
+                        )
 
     def start_consuming(self, callback: Callback, flt: KeyFilter | str) -> Consumer:
         key_filter = parse_filter(flt) if isinstance(flt, str) else flt

@@ -23,7 +23,9 @@ from marid.scripts.process import LOGFILE, LogTail, read_pid, wait_for_exit
 def _check_basedir(basedir: str) -> str:
     basedir = os.path.abspath(basedir)
     if not os.path.isfile(os.path.join(basedir, "master.cfg")):
-        raise UsageError(f"{basedir} is not a master directory (no master.cfg); see marid create-master")
+        raise UsageError(
+            f"{basedir} is not a master directory (no master.cfg); see marid create-master"
+        )
     return basedir
 
 
@@ -43,8 +45,12 @@ def _start_daemon(basedir: str, args: argparse.Namespace) -> int:
     log_path = os.path.join(basedir, LOGFILE)
     tail = LogTail(log_path)
     command = [
-        sys.executable, "-m", "marid.scripts.foreground", basedir,
-        str(args.log_size), str(args.log_count),
+        sys.executable,
+        "-m",
+        "marid.scripts.foreground",
+        basedir,
+        str(args.log_size),
+        str(args.log_count),
     ]
     # Anything the child prints outside the logging system (a crash before
     # logging starts) lands in the log too.

@@ -26,19 +26,30 @@ from twisted.python.logfile import LogFile
 from marid.scripts.process import LOGFILE, remove_pid, write_pid
 
 
+def _as_any(value: object) -> Any:
+    """Observers provide ILogObserver through zope, which mypy cannot see."""
+    return value
+
+
 def _observers(basedir: str, echo: bool, log_size: int, log_count: int) -> list[Any]:
-    logfile = LogFile(
-        LOGFILE, basedir, rotateLength=log_size, maxRotatedFiles=log_count or None
-    )
+    logfile = LogFile(LOGFILE, basedir, rotateLength=log_size, maxRotatedFiles=log_count or None)
     predicate = LogLevelFilterPredicate(defaultLogLevel=LogLevel.info)
-    observers: list[Any] = [FilteringLogObserver(textFileLogObserver(logfile), [predicate])]
+    predicates: list[Any] = [predicate]
+    logfile_io: Any = logfile  # LogFile is file-like; the stubs want IO
+    observers: list[Any] = [
+        FilteringLogObserver(_as_any(textFileLogObserver(logfile_io)), predicates)
+    ]
     if echo:
-        observers.append(FilteringLogObserver(textFileLogObserver(sys.stdout), [predicate]))
+        observers.append(FilteringLogObserver(_as_any(textFileLogObserver(sys.stdout)), predicates))
     return observers
 
 
 def run_master(basedir: str, *, echo: bool, log_size: int = 10_000_000, log_count: int = 10) -> int:
-    from twisted.internet import defer, reactor
+    from twisted.internet import defer
+    from twisted.internet import reactor as global_reactor
+
+    # The global reactor provides many interfaces that mypy cannot see through zope.
+    reactor: Any = global_reactor
 
     from marid.master import START_FAILED, BuildMaster, StartError
 
@@ -61,11 +72,11 @@ def run_master(basedir: str, *, echo: bool, log_size: int = 10_000_000, log_coun
             for line in str(error).splitlines():
                 log.error(START_FAILED + ": {reason}", reason=line)
             status["code"] = 1
-            reactor.stop()  # type: ignore[attr-defined]
+            reactor.stop()
         except Exception:
             log.failure(START_FAILED + ": unexpected error")
             status["code"] = 1
-            reactor.stop()  # type: ignore[attr-defined]
+            reactor.stop()
 
     async def stopping() -> None:
         if status["started"]:
@@ -74,24 +85,22 @@ def run_master(basedir: str, *, echo: bool, log_size: int = 10_000_000, log_coun
     async def clean_stop() -> None:
         log.info("clean shutdown requested")
         await master.clean_shutdown()
-        reactor.stop()  # type: ignore[attr-defined]
+        reactor.stop()
 
     def on_signal(signum: int, _frame: object) -> None:
         if signum == signal.SIGHUP:
-            reactor.callFromThread(master.reconfig_from_signal)  # type: ignore[attr-defined]
+            reactor.callFromThread(master.reconfig_from_signal)
         elif signum == signal.SIGUSR1:
-            reactor.callFromThread(  # type: ignore[attr-defined]
-                lambda: defer.Deferred.fromCoroutine(clean_stop())
-            )
+            reactor.callFromThread(lambda: defer.Deferred.fromCoroutine(clean_stop()))
 
     signal.signal(signal.SIGHUP, on_signal)
     signal.signal(signal.SIGUSR1, on_signal)
-    reactor.callWhenRunning(lambda: defer.Deferred.fromCoroutine(starting()))  # type: ignore[attr-defined]
-    reactor.addSystemEventTrigger(  # type: ignore[attr-defined]
+    reactor.callWhenRunning(lambda: defer.Deferred.fromCoroutine(starting()))
+    reactor.addSystemEventTrigger(
         "before", "shutdown", lambda: defer.Deferred.fromCoroutine(stopping())
     )
     try:
-        reactor.run()  # type: ignore[attr-defined]
+        reactor.run()
     finally:
         remove_pid(basedir)
     return status["code"]

@@ -21,38 +21,56 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     p = sub.add_parser("create-master", help="create a new master directory")
-    p.add_argument("--db", default="sqlite:///state.sqlite", help="database URL (default: %(default)s)")
-    p.add_argument("--force", action="store_true", help="reuse an existing directory (master.cfg is kept)")
+    p.add_argument(
+        "--db", default="sqlite:///state.sqlite", help="database URL (default: %(default)s)"
+    )
+    p.add_argument(
+        "--force", action="store_true", help="reuse an existing directory (master.cfg is kept)"
+    )
     p.add_argument("basedir", help="the directory to create")
 
     p = sub.add_parser("start", help="start the master (in the background unless --nodaemon)")
     p.add_argument("--nodaemon", action="store_true", help="run in the foreground")
     p.add_argument("--start-timeout", type=float, default=60.0, help="seconds to wait for start-up")
-    p.add_argument("--log-size", type=int, default=10_000_000, help="rotate marid.log at this many bytes")
+    p.add_argument(
+        "--log-size", type=int, default=10_000_000, help="rotate marid.log at this many bytes"
+    )
     p.add_argument("--log-count", type=int, default=10, help="rotated logs to keep (0: keep all)")
     _add_basedir(p)
 
     p = sub.add_parser("stop", help="stop a running master")
     p.add_argument("--clean", action="store_true", help="wait for running builds to finish first")
-    p.add_argument("--timeout", type=float, default=None, help="give up waiting after this many seconds")
+    p.add_argument(
+        "--timeout", type=float, default=None, help="give up waiting after this many seconds"
+    )
     _add_basedir(p)
 
     p = sub.add_parser("restart", help="stop, then start the master")
     p.add_argument("--clean", action="store_true", help="wait for running builds before stopping")
     p.add_argument("--nodaemon", action="store_true", help="run the new master in the foreground")
     p.add_argument("--start-timeout", type=float, default=60.0, help="seconds to wait for start-up")
-    p.add_argument("--log-size", type=int, default=10_000_000, help="rotate marid.log at this many bytes")
+    p.add_argument(
+        "--log-size", type=int, default=10_000_000, help="rotate marid.log at this many bytes"
+    )
     p.add_argument("--log-count", type=int, default=10, help="rotated logs to keep (0: keep all)")
-    p.add_argument("--timeout", type=float, default=None, help="give up waiting for the stop after this")
+    p.add_argument(
+        "--timeout", type=float, default=None, help="give up waiting for the stop after this"
+    )
     _add_basedir(p)
 
     p = sub.add_parser("reconfig", help="reload master.cfg in a running master")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the outcome")
     _add_basedir(p)
 
-    p = sub.add_parser("checkconfig", help="load and validate a configuration without starting anything")
-    p.add_argument("path", nargs="?", default=".", help="a master directory or a config file (default: .)")
-    p.add_argument("-q", "--quiet", action="store_true", help="print nothing when the config is good")
+    p = sub.add_parser(
+        "checkconfig", help="load and validate a configuration without starting anything"
+    )
+    p.add_argument(
+        "path", nargs="?", default=".", help="a master directory or a config file (default: .)"
+    )
+    p.add_argument(
+        "-q", "--quiet", action="store_true", help="print nothing when the config is good"
+    )
 
     p = sub.add_parser("upgrade-master", help="upgrade the master's database schema")
     _add_basedir(p)

@@ -14,10 +14,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from twisted.internet import defer
+from twisted.internet.interfaces import IPushProducer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web import resource, server
-from twisted.internet.interfaces import IPushProducer
 from twisted.web.iweb import IRequest
 from zope.interface import implementer
 
@@ -36,7 +36,7 @@ def encode_json(value: Any) -> bytes:
 
 def _decode_args(request: IRequest) -> dict[str, list[str]]:
     args: dict[str, list[str]] = {}
-    for key, values in (request.args or {}).items():  # type: ignore[attr-defined]
+    for key, values in (request.args or {}).items():
         args[key.decode("utf-8", "replace")] = [v.decode("utf-8", "replace") for v in values]
     return args
 
@@ -130,7 +130,9 @@ class RestResource(resource.Resource):
     async def _get(self, request: server.Request) -> None:
         path = self._path(request)
         if not path:
-            self._send(request, encode_json({"api_versions": [2], "endpoints": self.endpoint_patterns()}))
+            self._send(
+                request, encode_json({"api_versions": [2], "endpoints": self.endpoint_patterns()})
+            )
             return
         result, _ = await self.data.get(path, _decode_args(request))
         if result.kind is Kind.RAW:
@@ -144,16 +146,16 @@ class RestResource(resource.Resource):
 
     async def _stream(self, request: server.Request, raw: RawContent) -> None:
         request.setHeader(b"content-type", raw.mime_type.encode("ascii"))
-        request.setHeader(
-            b"content-disposition", f'attachment; filename="{raw.filename}"'.encode()
-        )
+        request.setHeader(b"content-disposition", f'attachment; filename="{raw.filename}"'.encode())
         await _Stream(request).run(raw.chunks())
         request.finish()
 
     def endpoint_patterns(self) -> list[str]:
         patterns = set()
         for segments, _ in self.data.router._routes:
-            patterns.add("/".join(s.value if s.kind == "lit" else f"{s.kind}:{s.value}" for s in segments))
+            patterns.add(
+                "/".join(s.value if s.kind == "lit" else f"{s.kind}:{s.value}" for s in segments)
+            )
         return sorted(patterns)
 
     # -- POST (JSON-RPC 2.0) -------------------------------------------------
@@ -178,7 +180,9 @@ class RestResource(resource.Resource):
         endpoint, args = self.data.lookup(self._path(request))
         method_name = endpoint.actions.get(body["method"])
         if method_name is None:
-            self._rpc_error(request, rpc_id, -32601, f"action {body['method']!r} is not supported here")
+            self._rpc_error(
+                request, rpc_id, -32601, f"action {body['method']!r} is not supported here"
+            )
             return
         try:
             result = await getattr(endpoint, method_name)(params, args)

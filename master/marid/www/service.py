@@ -14,7 +14,6 @@ from typing import Any
 
 from twisted.application import service
 from twisted.internet import defer, endpoints
-from twisted.internet.interfaces import IListeningPort
 from twisted.logger import Logger
 from twisted.web import resource, server
 
@@ -66,7 +65,8 @@ class WWWService(service.Service):
         self.title_url: str | None = None
         self.buildbot_url = "http://localhost:8010/"
         self.port_description: str | None = None
-        self.listening: IListeningPort | None = None
+        # IListeningPort; typed Any because zope interfaces do not type-check as protocols.
+        self.listening: Any = None
         self.site = self._make_site()
 
     def _make_site(self) -> server.Site:
@@ -102,7 +102,7 @@ class WWWService(service.Service):
             await self._listen(cfg.www_port)
 
     async def _listen(self, description: str | None) -> None:
-        new_port: IListeningPort | None = None
+        new_port: Any = None
         if description is not None:
             endpoint = endpoints.serverFromString(self.reactor, description)
             new_port = await endpoint.listen(self.site)
@@ -112,11 +112,12 @@ class WWWService(service.Service):
         self.port_description = description
         if new_port is not None:
             host = new_port.getHost()
-            log.info("web server listening on {host}:{port}", host=host.host, port=host.port)  # type: ignore[attr-defined]
+            log.info("web server listening on {host}:{port}", host=host.host, port=host.port)
 
     def stopService(self) -> defer.Deferred[None] | None:
         super().stopService()
         if self.listening is not None:
             port, self.listening = self.listening, None
-            return defer.maybeDeferred(port.stopListening)
+            stopped: defer.Deferred[None] = defer.maybeDeferred(port.stopListening)
+            return stopped
         return None

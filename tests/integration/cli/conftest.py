@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -35,6 +36,7 @@ def marid(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=timeout,
+        check=False,
     )
 
 
@@ -72,7 +74,5 @@ def master_dir(tmp_path: Path) -> Iterator[Path]:
     pidfile = basedir / "marid.pid"
     if pidfile.exists():
         pid = int(pidfile.read_text())
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass

@@ -83,7 +83,15 @@ def test_upgrade_master_is_safe_to_repeat(tmp_path: Path) -> None:
 
 
 def test_every_command_has_help() -> None:
-    for command in ("create-master", "start", "stop", "restart", "reconfig", "checkconfig", "upgrade-master"):
+    for command in (
+        "create-master",
+        "start",
+        "stop",
+        "restart",
+        "reconfig",
+        "checkconfig",
+        "upgrade-master",
+    ):
         result = marid(command, "--help")
         assert result.returncode == 0, command
         assert "usage: marid" in result.stdout

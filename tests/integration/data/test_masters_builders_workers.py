@@ -32,7 +32,9 @@ WORKER_KEYS = {
 
 
 @pytest_twisted.ensureDeferred
-async def test_master_heartbeat_publishes_started_once_and_expiry_stops_it(data: RecordingData) -> None:
+async def test_master_heartbeat_publishes_started_once_and_expiry_stops_it(
+    data: RecordingData,
+) -> None:
     mid = await data.masters.find_master_id("host:/srv/m1")
     assert await data.masters.find_master_id("host:/srv/m1") == mid
     await data.masters.master_active("host:/srv/m1", mid)
@@ -55,7 +57,9 @@ async def test_master_heartbeat_publishes_started_once_and_expiry_stops_it(data:
 async def test_builder_list_and_info_are_stored_and_published(data: RecordingData) -> None:
     mid = await data.masters.find_master_id("m")
     ids = await data.builders.update_builder_list(mid, ["linux", "windows"])
-    await data.builders.update_builder_info(ids["linux"], description="Linux builds", tags=["os", "fast"])
+    await data.builders.update_builder_info(
+        ids["linux"], description="Linux builds", tags=["os", "fast"]
+    )
     assert data.keys("builders/") == [
         f"builders/{ids['linux']}/started",
         f"builders/{ids['windows']}/started",
@@ -80,7 +84,9 @@ async def test_builder_list_and_info_are_stored_and_published(data: RecordingDat
 async def test_builders_are_filtered_ordered_and_paged(data: RecordingData) -> None:
     mid = await data.masters.find_master_id("m")
     await data.builders.update_builder_list(mid, [f"b{i:02d}" for i in range(12)])
-    result, _ = await data.get("builders", {"order": ["-builderid"], "limit": ["3"], "offset": ["1"]})
+    result, _ = await data.get(
+        "builders", {"order": ["-builderid"], "limit": ["3"], "offset": ["1"]}
+    )
     assert [b["name"] for b in result.items] == ["b10", "b09", "b08"]
     assert result.total == 12
     result, _ = await data.get("builders", {"name__contains": ["b1"], "field": ["name"]})
@@ -114,7 +120,9 @@ async def test_worker_configuration_and_connection_are_tracked(data: RecordingDa
     result, _ = await data.get(f"builders/{ids['b']}/workers")
     assert [w["name"] for w in result.items] == ["w1", "w2"]
 
-    await data.workers.set_worker_state(wid, paused=True, graceful=False, pause_reason="maintenance")
+    await data.workers.set_worker_state(
+        wid, paused=True, graceful=False, pause_reason="maintenance"
+    )
     result, _ = await data.get("workers", {"paused": ["true"]})
     assert [(w["name"], w["pause_reason"]) for w in result.items] == [("w1", "maintenance")]
 
@@ -122,7 +130,10 @@ async def test_worker_configuration_and_connection_are_tracked(data: RecordingDa
     await data.workers.deconfigure_all_except(mid, [other])
     result, _ = await data.get("workers/w1")
     assert result.items[0]["connected_to"] == [] and result.items[0]["configured_on"] == []
-    assert data.keys("workers/")[-2:] == [f"workers/{wid}/state_updated", f"workers/{wid}/disconnected"]
+    assert data.keys("workers/")[-2:] == [
+        f"workers/{wid}/state_updated",
+        f"workers/{wid}/disconnected",
+    ]
 
 
 @pytest_twisted.ensureDeferred

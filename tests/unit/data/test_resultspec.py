@@ -26,7 +26,12 @@ def test_in_filters_accept_repeated_and_comma_separated_values() -> None:
 
 def test_order_limit_offset_and_fields() -> None:
     spec = parse_args(
-        {"order": ["-workerid", "name"], "limit": ["10"], "offset": ["20"], "field": ["name,workerid"]},
+        {
+            "order": ["-workerid", "name"],
+            "limit": ["10"],
+            "offset": ["20"],
+            "field": ["name,workerid"],
+        },
         FIELDS,
     )
     assert spec.query.order == ["-workerid", "name"]

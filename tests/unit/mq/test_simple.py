@@ -26,7 +26,11 @@ def test_consumers_receive_only_matching_events_in_order() -> None:
     mq.produce(("builds", "1", "finished"), {})
     mq.produce(("workers", "3", "connected"), {})
     assert finished == [("builds", "1", "finished")]
-    assert everything == [("builds", "1", "new"), ("builds", "1", "finished"), ("workers", "3", "connected")]
+    assert everything == [
+        ("builds", "1", "new"),
+        ("builds", "1", "finished"),
+        ("workers", "3", "connected"),
+    ]
 
 
 def test_stopped_consumer_gets_nothing_more() -> None:

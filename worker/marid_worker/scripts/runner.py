@@ -11,7 +11,8 @@ from marid_worker import __version__
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="marid-worker", description="Run a Marid worker that executes build commands for a master."
+        prog="marid-worker",
+        description="Run a Marid worker that executes build commands for a master.",
     )
     parser.add_argument("--version", action="version", version=f"marid-worker {__version__}")
     return parser
