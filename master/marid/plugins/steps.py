@@ -1,0 +1,24 @@
+"""``from marid.plugins import steps``: build steps for build factories
+(``steps.ShellCommand``, source checkouts, ...).
+
+The names below are imported on first use (see ``_registry``). A subsystem
+adds its public names to ``_NAMES`` as ``"module:attribute"``; installed
+packages add theirs through the ``marid.steps`` entry-point group.
+"""
+
+from typing import Any
+
+from marid.plugins._registry import Namespace
+
+_NAMES: dict[str, str] = {}
+
+_namespace = Namespace(__name__, _NAMES, entry_point_group="marid.steps")
+_register = _namespace.register
+
+
+def __getattr__(name: str) -> Any:
+    return _namespace.resolve(name)
+
+
+def __dir__() -> list[str]:
+    return _namespace.names()

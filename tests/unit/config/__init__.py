@@ -1,0 +1,1 @@
+"""Tests of ``marid.config``: loading, validating and diffing ``master.cfg``."""
