@@ -2,13 +2,15 @@
 
 from pathlib import Path
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 VERSION = "0.1.0"
 
-packages = find_packages("master", include=["marid", "marid.*"]) + find_packages(
-    "worker", include=["marid_worker", "marid_worker.*"]
-)
+# Namespace discovery also picks up data-only directories (migrations, templates).
+_EXCLUDE = ["*.__pycache__"]
+packages = find_namespace_packages(
+    "master", include=["marid", "marid.*"], exclude=_EXCLUDE
+) + find_namespace_packages("worker", include=["marid_worker", "marid_worker.*"], exclude=_EXCLUDE)
 
 setup(
     name="marid",
