@@ -10,7 +10,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from marid.data import builders, masters, workers
+from marid.data import (
+    builders,
+    buildrequests,
+    builds,
+    buildsets,
+    changes,
+    changesources,
+    logchunks,
+    logs,
+    masters,
+    properties,
+    schedulers,
+    sourcestamps,
+    steps,
+    workers,
+)
 from marid.data.base import Endpoint, Kind, Page, RawContent
 from marid.data.errors import InvalidPathError, NotFoundError
 from marid.data.resultspec import ResultSpec, parse_args
@@ -18,7 +33,22 @@ from marid.data.router import Router
 from marid.db.connector import DBConnector
 from marid.mq.simple import SimpleMQ
 
-ENDPOINT_MODULES = (masters, builders, workers)
+ENDPOINT_MODULES = (
+    masters,
+    builders,
+    workers,
+    sourcestamps,
+    changes,
+    buildsets,
+    buildrequests,
+    builds,
+    steps,
+    logs,
+    logchunks,
+    properties,
+    schedulers,
+    changesources,
+)
 
 
 @dataclass
@@ -52,6 +82,15 @@ class DataConnector:
         self.masters = masters.Masters(self)
         self.builders = builders.Builders(self)
         self.workers = workers.Workers(self)
+        self.sourcestamps = sourcestamps.SourceStamps(self)
+        self.changes = changes.Changes(self)
+        self.buildsets = buildsets.Buildsets(self)
+        self.buildrequests = buildrequests.BuildRequests(self)
+        self.builds = builds.Builds(self)
+        self.steps = steps.Steps(self)
+        self.logs = logs.Logs(self)
+        self.schedulers = schedulers.Schedulers(self)
+        self.changesources = changesources.ChangeSources(self)
 
     def lookup(self, path: str | tuple[str, ...]) -> tuple[Endpoint, dict[str, Any]]:
         parts = split_path(path)
@@ -71,11 +110,15 @@ class DataConnector:
                 raise NotFoundError(f"not found: {'/'.join(split_path(path))}")
             return Result(Kind.RAW, endpoint.root, [], raw=raw), spec
         if endpoint.kind is Kind.ENTITY:
-            entity = await endpoint.get_entity(spec.query, {**path_args, "_properties": spec.properties})
+            entity = await endpoint.get_entity(
+                spec.query, {**path_args, "_properties": spec.properties}
+            )
             if entity is None:
                 raise NotFoundError(f"not found: {'/'.join(split_path(path))}")
             return Result(Kind.ENTITY, endpoint.root, _project([entity], spec)), spec
-        page: Page = await endpoint.get_page(spec.query, {**path_args, "_properties": spec.properties})
+        page: Page = await endpoint.get_page(
+            spec.query, {**path_args, "_properties": spec.properties}
+        )
         return Result(Kind.COLLECTION, endpoint.root, _project(page.items, spec), page.total), spec
 
     async def resolve_builderid(self, args: Mapping[str, Any]) -> int | None:
@@ -102,5 +145,7 @@ def _builderid_by_hash(conn: Any, digest: str) -> int | None:
 
     from marid.db import model
 
-    row = conn.execute(sa.select(model.builders.c.id).where(model.builders.c.name_hash == digest)).first()
+    row = conn.execute(
+        sa.select(model.builders.c.id).where(model.builders.c.name_hash == digest)
+    ).first()
     return int(row[0]) if row else None

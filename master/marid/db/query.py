@@ -57,6 +57,11 @@ class Query:
 
 def _condition(column: sa.ColumnElement[Any], flt: Filter) -> sa.ColumnElement[bool]:
     values = flt.values
+    if isinstance(column.type, sa.Boolean) and flt.op in ("eq", "ne") and len(values) == 1:
+        # ``expr`` / ``NOT expr`` (e.g. ``complete_at IS NULL``) can use an index;
+        # ``(expr) = false`` cannot.
+        wanted = bool(values[0]) == (flt.op == "eq")
+        return column if wanted else sa.not_(column)
     if flt.op in ("eq", "in"):
         if len(values) == 1:
             value = values[0]

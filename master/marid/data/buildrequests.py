@@ -1,0 +1,93 @@
+"""Build requests: one per builder in a buildset; claimed by the master that builds it.
+
+``properties`` is null unless the request asks with ``property=`` (``*`` for
+all): then it holds the buildset's properties, loaded for the page in one query.
+
+Events: ``buildrequests/M/new`` (from ``add_buildset``), ``.../claimed``,
+``.../unclaimed`` and ``.../complete``, each with the request as message
+(which carries ``builderid`` and ``buildsetid``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from marid.data.base import Endpoint, Kind, Page, ResourceType, as_dict
+from marid.db import buildrequests as dbbuildrequests
+from marid.db.buildrequests import AlreadyClaimedError
+from marid.db.query import Query
+
+__all__ = ["AlreadyClaimedError", "BuildRequests"]
+
+
+class BuildRequestsEndpoint(Endpoint):
+    kind = Kind.COLLECTION
+    root = "buildrequests"
+    patterns = (
+        "buildrequests",
+        "builders/n:builderid/buildrequests",
+        "builders/i:buildername/buildrequests",
+    )
+    fields = dbbuildrequests.FIELDS
+    extra_fields = dbbuildrequests.EXTRA_FIELDS
+
+    async def get_page(self, query: Query, args: dict[str, Any]) -> Page:
+        builderid = None
+        if "builderid" in args or "buildername" in args:
+            builderid = await self.data.resolve_builderid(args)
+            if builderid is None:
+                return Page([], 0)
+        items, total = await self.db.buildrequests.get_build_requests(
+            query, builderid=builderid, properties=args.get("_properties", [])
+        )
+        return Page([as_dict(r) for r in items], total)
+
+
+class BuildRequestEndpoint(Endpoint):
+    kind = Kind.ENTITY
+    root = "buildrequests"
+    patterns = ("buildrequests/n:buildrequestid",)
+    fields = dbbuildrequests.FIELDS
+    extra_fields = dbbuildrequests.EXTRA_FIELDS
+
+    async def get_entity(self, query: Query, args: dict[str, Any]) -> dict[str, Any] | None:
+        request = await self.db.buildrequests.get_build_request(
+            args["buildrequestid"], properties=args.get("_properties", [])
+        )
+        return as_dict(request) if request else None
+
+
+class BuildRequests(ResourceType):
+    name = "buildrequests"
+
+    async def _produce(self, brids: Sequence[int], event: str) -> list[Any]:
+        requests = await self.db.buildrequests.get_build_requests_by_ids(list(brids))
+        for request in requests:
+            self.produce(("buildrequests", request.buildrequestid, event), as_dict(request))
+        return list(requests)
+
+    async def claim_build_requests(self, brids: Sequence[int], masterid: int) -> None:
+        """Claim all of ``brids`` for ``masterid``; ``AlreadyClaimedError`` (and no claim) if
+        any is claimed already."""
+        await self.db.buildrequests.claim_build_requests(list(brids), masterid, self.now())
+        await self._produce(brids, "claimed")
+
+    async def unclaim_build_requests(
+        self, brids: Sequence[int], masterid: int | None = None
+    ) -> None:
+        """Release the incomplete ones among ``brids`` (only those ``masterid`` holds, if given)."""
+        released = await self.db.buildrequests.unclaim_build_requests(list(brids), masterid)
+        await self._produce(released, "unclaimed")
+
+    async def complete_build_requests(self, brids: Sequence[int], results: int) -> None:
+        """Mark requests complete with ``results``, then complete their buildsets if done."""
+        completed = await self.db.buildrequests.complete_build_requests(
+            list(brids), results, self.now()
+        )
+        requests = await self._produce(completed, "complete")
+        for bsid in sorted({r.buildsetid for r in requests}):
+            await self.data.buildsets.maybe_buildset_complete(bsid)
+
+
+ENDPOINTS = (BuildRequestsEndpoint, BuildRequestEndpoint)

@@ -1,0 +1,124 @@
+"""Builds: runs of a builder, their state, results and properties.
+
+``properties`` in a build is ``{}`` unless the request asks with
+``property=name`` (repeatable; ``*`` for all); the asked ones are loaded for
+the whole page in one query, as ``{name: [value, source]}``.
+
+Events: ``builds/N/new``, ``builds/N/update`` (state string, locks time),
+``builds/N/finished`` with the build as message, and
+``builds/N/properties/update`` with the properties that changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from marid.data.base import Endpoint, Kind, Page, ResourceType, as_dict
+from marid.data.steps import BUILD_PREFIXES, resolve_buildid
+from marid.db import builds as dbbuilds
+from marid.db.query import Query
+
+# Path arguments that restrict a collection of builds to one field's value.
+_WHERE_ARGS = ("builderid", "buildrequestid", "workerid", "masterid")
+
+
+class BuildsEndpoint(Endpoint):
+    kind = Kind.COLLECTION
+    root = "builds"
+    patterns = (
+        "builds",
+        "builders/n:builderid/builds",
+        "builders/i:buildername/builds",
+        "buildrequests/n:buildrequestid/builds",
+        "workers/n:workerid/builds",
+        "masters/n:masterid/builds",
+    )
+    fields = dbbuilds.FIELDS
+    extra_fields = dbbuilds.EXTRA_FIELDS
+
+    async def get_page(self, query: Query, args: dict[str, Any]) -> Page:
+        where = {key: args[key] for key in _WHERE_ARGS if key in args}
+        if "buildername" in args:
+            builderid = await self.data.resolve_builderid(args)
+            if builderid is None:
+                return Page([], 0)
+            where["builderid"] = builderid
+        items, total = await self.db.builds.get_builds(
+            query, where=where, properties=args.get("_properties", [])
+        )
+        return Page([as_dict(b) for b in items], total)
+
+
+class BuildEndpoint(Endpoint):
+    kind = Kind.ENTITY
+    root = "builds"
+    patterns = BUILD_PREFIXES
+    fields = dbbuilds.FIELDS
+    extra_fields = dbbuilds.EXTRA_FIELDS
+
+    async def get_entity(self, query: Query, args: dict[str, Any]) -> dict[str, Any] | None:
+        buildid = await resolve_buildid(self.data, args)
+        if buildid is None:
+            return None
+        build = await self.db.builds.get_build(buildid, properties=args.get("_properties", []))
+        return as_dict(build) if build else None
+
+
+class Builds(ResourceType):
+    name = "builds"
+
+    async def _produce(self, buildid: int, event: str) -> None:
+        build = await self.db.builds.get_build(buildid)
+        if build is not None:
+            self.produce(("builds", buildid, event), as_dict(build))
+
+    async def add_build(
+        self,
+        builderid: int,
+        buildrequestid: int,
+        workerid: int | None,
+        masterid: int,
+        state_string: str = "created",
+    ) -> tuple[int, int]:
+        """Record a build starting now; return ``(buildid, number)``."""
+        buildid, number = await self.db.builds.add_build(
+            self.now(),
+            builderid=builderid,
+            buildrequestid=buildrequestid,
+            workerid=workerid,
+            masterid=masterid,
+            state_string=state_string,
+        )
+        await self._produce(buildid, "new")
+        return buildid, number
+
+    async def set_build_state_string(self, buildid: int, state_string: str) -> None:
+        await self.db.builds.set_build_state_string(buildid, state_string)
+        await self._produce(buildid, "update")
+
+    async def add_build_locks_duration(self, buildid: int, duration_s: int) -> None:
+        await self.db.builds.add_build_locks_duration(buildid, duration_s)
+        await self._produce(buildid, "update")
+
+    async def finish_build(self, buildid: int, results: int) -> None:
+        await self.db.builds.finish_build(buildid, results, self.now())
+        await self._produce(buildid, "finished")
+
+    async def set_build_property(self, buildid: int, name: str, value: Any, source: str) -> None:
+        await self.set_build_properties(buildid, {name: (value, source)})
+
+    async def set_build_properties(
+        self, buildid: int, properties: Mapping[str, tuple[Any, str]]
+    ) -> None:
+        """Store JSON-encodable ``{name: (value, source)}``; publish the ones that changed."""
+        changed = await self.db.builds.set_build_properties(buildid, properties)
+        if changed:
+            self.produce(("builds", buildid, "properties", "update"), changed)
+
+    async def add_build_data(self, buildid: int, name: str, value: bytes, source: str) -> None:
+        """Attach (or replace) a named binary blob, such as test results, to a build."""
+        await self.db.builds.add_build_data(buildid, name, value, source)
+
+
+ENDPOINTS = (BuildsEndpoint, BuildEndpoint)
