@@ -14,6 +14,7 @@ import os
 import socket
 from typing import Any
 
+import sqlalchemy as sa
 from twisted.application import service
 from twisted.internet import defer, task
 from twisted.logger import Logger
@@ -24,6 +25,8 @@ from marid.config.loader import load_config
 from marid.config.master_config import MasterConfig
 from marid.data.connector import DataConnector
 from marid.db.connector import DBConnector
+from marid.db.engine import connection_problem
+from marid.db.errors import DatabaseError
 from marid.mq.simple import SimpleMQ
 from marid.www.service import WWWService
 
@@ -68,17 +71,17 @@ class BuildMaster(service.MultiService):
             cfg = load_config(self.config_path)
         except ConfigErrors as errors:
             raise StartError("\n".join(str(e) for e in errors.errors)) from None
-        from marid.db.errors import DatabaseError
-
         try:
             self.db = DBConnector(cfg.db_url, self.reactor, basedir=self.basedir)
             self.db.start()
             await self.db.check_schema()
-        except DatabaseError as error:
+        except (DatabaseError, sa.exc.SQLAlchemyError) as error:
             if self.db is not None:
                 self.db.stop()
                 self.db = None
-            raise StartError(str(error)) from None
+            if isinstance(error, DatabaseError):
+                raise StartError(str(error)) from None
+            raise StartError(connection_problem(cfg.db_url, error)) from None
         self.data = DataConnector(self.db, self.mq, self.reactor.seconds)
         self.masterid = await self.data.masters.find_master_id(self.master_name)
         await self.data.masters.master_active(self.master_name, self.masterid)

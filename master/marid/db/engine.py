@@ -112,3 +112,14 @@ def _install_sqlite_pragmas(engine: sa.Engine, *, in_memory: bool) -> None:
                 cursor.execute(pragma)
         finally:
             cursor.close()
+
+
+def connection_problem(url: str, error: BaseException) -> str:
+    """One line for an operator: which database (password hidden) and what went wrong."""
+    try:
+        shown = sa.make_url(url).render_as_string(hide_password=True)
+    except (exc.ArgumentError, ValueError):
+        shown = "(unparseable URL)"
+    cause = getattr(error, "orig", None) or error
+    first_line = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    return f"cannot use the database {shown}: {first_line}"

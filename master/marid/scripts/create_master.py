@@ -13,6 +13,7 @@ from importlib import resources
 
 import sqlalchemy as sa
 
+from marid.db.engine import connection_problem
 from marid.db.errors import DatabaseError
 from marid.scripts.errors import UsageError
 from marid.scripts.upgrade import upgrade_database
@@ -44,8 +45,10 @@ def create(basedir: str, db_url: str, *, force: bool) -> list[str]:
     done.append(f"wrote {os.path.join(basedir, 'master.cfg.sample')}")
     try:
         before, after = upgrade_database(db_url, basedir)
-    except (DatabaseError, sa.exc.SQLAlchemyError) as error:
+    except DatabaseError as error:
         raise UsageError(f"cannot create the database: {error}") from None
+    except sa.exc.SQLAlchemyError as error:
+        raise UsageError(connection_problem(db_url, error)) from None
     done.append(f"database at revision {after}" + ("" if before is None else f" (was {before})"))
     return done
 

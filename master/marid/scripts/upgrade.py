@@ -8,9 +8,11 @@ from __future__ import annotations
 import argparse
 import os
 
+import sqlalchemy as sa
+
 from marid.config.errors import ConfigErrors
 from marid.config.loader import load_config
-from marid.db.engine import make_engine
+from marid.db.engine import connection_problem, make_engine
 from marid.db.errors import DatabaseError, SchemaTooNew
 from marid.db.migrate import check_schema, current_revision, head_revision, upgrade
 from marid.scripts.errors import UsageError
@@ -46,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
         before, after = upgrade_database(cfg.db_url, basedir)
     except DatabaseError as error:
         raise UsageError(str(error)) from None
+    except sa.exc.SQLAlchemyError as error:
+        raise UsageError(connection_problem(cfg.db_url, error)) from None
     if before == after:
         print(f"database already at revision {after}; nothing to do")
     else:

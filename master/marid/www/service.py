@@ -93,13 +93,16 @@ class WWWService(service.Service):
         }
 
     async def reconfig(self, cfg: Any) -> None:
-        """Apply ``cfg``'s metadata and port; reopen the listener only when the port changed."""
+        """Apply ``cfg``'s port and metadata; reopen the listener only when the port changed.
+
+        The port comes first: if it cannot be opened, nothing else changes.
+        """
+        if cfg.www_port != self.port_description or self.listening is None:
+            await self._listen(cfg.www_port)
         self.title = cfg.title
         self.title_url = cfg.title_url
         self.buildbot_url = cfg.buildbot_url
         self.index.title = cfg.title
-        if cfg.www_port != self.port_description or self.listening is None:
-            await self._listen(cfg.www_port)
 
     async def _listen(self, description: str | None) -> None:
         new_port: Any = None

@@ -102,3 +102,22 @@ def test_unknown_command_is_an_error_without_traceback() -> None:
     assert result.returncode != 0
     assert "invalid choice" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def unreachable_url() -> str:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"postgresql://marid:secret@127.0.0.1:{port}/nodb"
+
+
+def test_unreachable_database_is_one_line_without_the_password(tmp_path: Path) -> None:
+    result = marid("create-master", "--db", unreachable_url(), str(tmp_path / "m"))
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "marid create-master: cannot use the database postgresql://marid:***@"
+    )
+    assert result.stderr.count("\n") == 1
+    assert "secret" not in result.stderr

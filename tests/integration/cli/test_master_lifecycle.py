@@ -105,3 +105,17 @@ def test_start_outside_a_master_directory_is_one_clear_line(tmp_path: Path) -> N
     assert result.returncode == 1
     assert "not a master directory" in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_start_and_upgrade_with_an_unreachable_database_say_why(master_dir: Path) -> None:
+    from tests.integration.cli.test_create_and_check import unreachable_url
+
+    cfg = master_dir / "master.cfg"
+    cfg.write_text(cfg.read_text().replace("sqlite:///state.sqlite", unreachable_url()))
+    upgraded = marid("upgrade-master", str(master_dir))
+    assert upgraded.returncode == 1
+    assert "cannot use the database" in upgraded.stderr and upgraded.stderr.count("\n") == 1
+    started = marid("start", str(master_dir))
+    assert started.returncode == 1
+    assert "cannot use the database postgresql://marid:***@" in started.stderr
+    assert "secret" not in started.stderr

@@ -1,0 +1,160 @@
+"""A BuildMaster in this process: reconfig touches only what changed and survives bad configs."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_twisted
+from twisted.internet import reactor
+from twisted.logger import formatEvent, globalLogPublisher
+
+from marid.db.engine import make_engine
+from marid.db.migrate import upgrade
+from marid.master import BuildMaster
+
+CONFIG = """\
+c = BuildmasterConfig = {{}}
+c['title'] = {title!r}
+c['www'] = {{'port': "tcp:{port}:interface=127.0.0.1"}}
+c['db_url'] = {db_url!r}
+c['builders'] = [type("B", (), {{"name": n}})() for n in {builders!r}]
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def write(
+    basedir: Path,
+    *,
+    title: str = "one",
+    port: int,
+    builders: tuple[str, ...] = ("a",),
+    db_url: str = "sqlite:///state.sqlite",
+) -> None:
+    (basedir / "master.cfg").write_text(
+        CONFIG.format(title=title, port=port, builders=list(builders), db_url=db_url)
+    )
+
+
+@pytest.fixture
+def basedir(tmp_path: Path) -> Path:
+    engine = make_engine("sqlite:///state.sqlite", str(tmp_path))
+    upgrade(engine)
+    engine.dispose()
+    return tmp_path
+
+
+@pytest_twisted.async_yield_fixture
+async def running(basedir: Path) -> AsyncIterator[tuple[BuildMaster, int]]:
+    port = free_port()
+    write(basedir, port=port)
+    master = BuildMaster(str(basedir), reactor)
+    await master.start_master()
+    master.startService()
+    yield master, port
+    await master.stop_master()
+
+
+@pytest.fixture
+def log() -> Iterator[list[str]]:
+    """The text of every log event emitted during the test."""
+    lines: list[str] = []
+
+    def observer(event: dict[str, object]) -> None:
+        lines.append(formatEvent(event))
+
+    globalLogPublisher.addObserver(observer)
+    yield lines
+    globalLogPublisher.removeObserver(observer)
+
+
+@pytest_twisted.ensureDeferred
+async def test_title_change_keeps_the_listener(
+    running: tuple[BuildMaster, int], basedir: Path
+) -> None:
+    master, port = running
+    assert master.www is not None
+    listener = master.www.listening
+    write(basedir, title="two", port=port)
+    assert await master.reconfig()
+    assert master.www.listening is listener
+    assert master.www.title == "two"
+
+
+@pytest_twisted.ensureDeferred
+async def test_port_change_reopens_the_listener(
+    running: tuple[BuildMaster, int], basedir: Path
+) -> None:
+    master, port = running
+    assert master.www is not None
+    new_port = free_port()
+    write(basedir, port=new_port)
+    assert await master.reconfig()
+    assert master.www.listening.getHost().port == new_port
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_builder_list_follows_the_config(
+    running: tuple[BuildMaster, int], basedir: Path
+) -> None:
+    master, port = running
+    assert master.data is not None
+    write(basedir, port=port, builders=("a", "b"))
+    assert await master.reconfig()
+    result, _ = await master.data.get(f"masters/{master.masterid}/builders")
+    assert sorted(b["name"] for b in result.items) == ["a", "b"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_broken_config_leaves_everything_in_place(
+    running: tuple[BuildMaster, int], basedir: Path, log: list[str]
+) -> None:
+    master, _ = running
+    before = master.config
+    (basedir / "master.cfg").write_text(
+        "c = BuildmasterConfig = {}\nc['title'] = 3\nc['wwww'] = {}\n"
+    )
+    assert not await master.reconfig()
+    assert master.config is before
+    assert any("master.cfg:2:" in line for line in log)
+    assert any("master.cfg:3:" in line and "'www'" in line for line in log)
+    assert any("reconfig failed" in line for line in log)
+
+
+@pytest_twisted.ensureDeferred
+async def test_database_change_is_logged_as_needing_a_restart(
+    running: tuple[BuildMaster, int], basedir: Path, log: list[str]
+) -> None:
+    master, port = running
+    db = master.db
+    write(basedir, port=port, db_url="sqlite:///other.sqlite")
+    assert await master.reconfig()
+    assert master.db is db
+    assert any("needs a restart" in line and "db_url" in line for line in log)
+
+
+@pytest_twisted.ensureDeferred
+async def test_port_in_use_fails_the_reconfig_and_keeps_the_old_listener(
+    running: tuple[BuildMaster, int], basedir: Path
+) -> None:
+    master, port = running
+    assert master.www is not None
+    listener = master.www.listening
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        write(basedir, port=blocker.getsockname()[1])
+        assert not await master.reconfig()
+    assert master.www.listening is listener
+    assert master.config is not None and master.config.www_port.endswith(
+        f"tcp:{port}:interface=127.0.0.1"
+    )
