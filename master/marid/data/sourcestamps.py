@@ -12,6 +12,7 @@ from typing import Any
 from marid.data.base import Endpoint, Kind, Page, ResourceType, as_dict
 from marid.db import sourcestamps as dbsourcestamps
 from marid.db.query import Query
+from marid.db.sourcestamps import StampFields
 
 
 class SourceStampsEndpoint(Endpoint):
@@ -41,33 +42,10 @@ class SourceStampEndpoint(Endpoint):
 class SourceStamps(ResourceType):
     name = "sourcestamps"
 
-    async def find_sourcestamp_id(
-        self,
-        *,
-        branch: str | None = None,
-        revision: str | None = None,
-        repository: str = "",
-        project: str = "",
-        codebase: str = "",
-        patch_body: bytes | None = None,
-        patch_level: int | None = None,
-        patch_author: str | None = None,
-        patch_comment: str | None = None,
-        patch_subdir: str | None = None,
-    ) -> int:
-        """The id of the stamp with these fields, created if new (a patched stamp is always new)."""
+    async def find_sourcestamp_id(self, **fields: Any) -> int:
+        """The id of the stamp with these ``StampFields``, created if new."""
         ssid: int = await self.db.sourcestamps.find_sourcestamp_id(
-            self.now(),
-            branch=branch,
-            revision=revision,
-            repository=repository,
-            project=project,
-            codebase=codebase,
-            patch_body=patch_body,
-            patch_level=patch_level,
-            patch_author=patch_author,
-            patch_comment=patch_comment,
-            patch_subdir=patch_subdir,
+            self.now(), StampFields(**fields)
         )
         return ssid
 

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from marid.db import model
 from marid.db.base import Component
 from marid.db.query import Query, fetch_page
-from marid.db.sourcestamps import find_sourcestamp_in, load_sourcestamps
+from marid.db.sourcestamps import StampFields, find_sourcestamp_in, load_sourcestamps
 
 t = model.buildsets
 bsp = model.buildset_properties
@@ -149,7 +149,7 @@ class BuildsetsComponent(Component):
                 if isinstance(stamp, int):
                     ssids.append(stamp)
                 else:
-                    ssids.append(find_sourcestamp_in(conn, now, **stamp))
+                    ssids.append(find_sourcestamp_in(conn, now, StampFields(**stamp)))
             result = conn.execute(
                 t.insert().values(
                     external_idstring=external_idstring,

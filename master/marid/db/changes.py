@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from marid.db import model
 from marid.db.base import Component
 from marid.db.query import Query, fetch_page
-from marid.db.sourcestamps import find_sourcestamp_in, load_sourcestamps
+from marid.db.sourcestamps import StampFields, find_sourcestamp_in, load_sourcestamps
 
 t = model.changes
 cf = model.change_files
@@ -129,15 +129,14 @@ class ChangesComponent(Component):
         project: str = "",
     ) -> int:
         def thd(conn: sa.Connection) -> int:
-            ssid = find_sourcestamp_in(
-                conn,
-                now,
+            stamp = StampFields(
                 branch=branch,
                 revision=revision,
                 repository=repository,
                 project=project,
                 codebase=codebase,
             )
+            ssid = find_sourcestamp_in(conn, now, stamp)
             parent = conn.execute(
                 sa.select(sa.func.max(t.c.changeid)).where(
                     *_same_line(branch, repository, codebase, project)

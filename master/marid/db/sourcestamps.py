@@ -87,37 +87,44 @@ def ss_hash(*parts: object) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
-def find_sourcestamp_in(
-    conn: sa.Connection,
-    now: int,
-    *,
-    branch: str | None = None,
-    revision: str | None = None,
-    repository: str = "",
-    project: str = "",
-    codebase: str = "",
-    patch_body: bytes | None = None,
-    patch_level: int | None = None,
-    patch_author: str | None = None,
-    patch_comment: str | None = None,
-    patch_subdir: str | None = None,
-) -> int:
+@dataclass(frozen=True)
+class StampFields:
+    """What identifies a source stamp; a stamp with a patch is always a new row."""
+
+    branch: str | None = None
+    revision: str | None = None
+    repository: str = ""
+    project: str = ""
+    codebase: str = ""
+    patch_body: bytes | None = None
+    patch_level: int | None = None
+    patch_author: str | None = None
+    patch_comment: str | None = None
+    patch_subdir: str | None = None
+
+
+def find_sourcestamp_in(conn: sa.Connection, now: int, stamp: StampFields) -> int:
     """The ``find_sourcestamp_id`` transaction body, for callers already in a transaction."""
     patchid = None
-    if patch_body is not None:
+    branch, revision = stamp.branch, stamp.revision
+    if stamp.patch_body is not None:
         result = conn.execute(
             p.insert().values(
-                patchlevel=patch_level if patch_level is not None else 1,
-                patch_base64=base64.b64encode(patch_body).decode("ascii"),
-                patch_author=patch_author,
-                patch_comment=patch_comment,
-                subdir=patch_subdir,
+                patchlevel=stamp.patch_level if stamp.patch_level is not None else 1,
+                patch_base64=base64.b64encode(stamp.patch_body).decode("ascii"),
+                patch_author=stamp.patch_author,
+                patch_comment=stamp.patch_comment,
+                subdir=stamp.patch_subdir,
             )
         )
         key = result.inserted_primary_key
         assert key is not None  # every backend reports an inserted row's key
         patchid = int(key[0])
-    repository, project, codebase = repository or "", project or "", codebase or ""
+    repository, project, codebase = (
+        stamp.repository or "",
+        stamp.project or "",
+        stamp.codebase or "",
+    )
     digest = ss_hash(branch, revision, repository, project, codebase, patchid)
     return find_or_insert(
         conn,
@@ -146,36 +153,9 @@ def load_sourcestamps(conn: sa.Connection, ssids: Iterable[int]) -> dict[int, di
 
 
 class SourceStampsComponent(Component):
-    async def find_sourcestamp_id(
-        self,
-        now: int,
-        *,
-        branch: str | None = None,
-        revision: str | None = None,
-        repository: str = "",
-        project: str = "",
-        codebase: str = "",
-        patch_body: bytes | None = None,
-        patch_level: int | None = None,
-        patch_author: str | None = None,
-        patch_comment: str | None = None,
-        patch_subdir: str | None = None,
-    ) -> int:
+    async def find_sourcestamp_id(self, now: int, stamp: StampFields) -> int:
         def thd(conn: sa.Connection) -> int:
-            return find_sourcestamp_in(
-                conn,
-                now,
-                branch=branch,
-                revision=revision,
-                repository=repository,
-                project=project,
-                codebase=codebase,
-                patch_body=patch_body,
-                patch_level=patch_level,
-                patch_author=patch_author,
-                patch_comment=patch_comment,
-                patch_subdir=patch_subdir,
-            )
+            return find_sourcestamp_in(conn, now, stamp)
 
         return await self.pool.run(thd)
 
