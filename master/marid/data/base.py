@@ -43,6 +43,8 @@ class RawContent:
     mime_type: str
     filename: str
     chunks: Callable[[], Any]  # returns an async iterator of bytes
+    # Shown in the browser rather than offered as a download.
+    inline: bool = False
 
 
 class Endpoint:

@@ -23,6 +23,8 @@ from marid.db.query import Query
 
 # Chunks read per query while streaming: at most ~1 MiB of text in memory.
 RAW_BATCH = 4
+# Lines one ``contents`` request returns at most; larger logs are read in pages.
+MAX_CONTENT_LINES = 50_000
 _UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9_.\-]")
 
 
@@ -36,11 +38,11 @@ class LogContentsEndpoint(Endpoint):
         if logid is None or await self.db.logs.get_log(logid) is None:
             return None
         first = query.offset or 0
-        if query.limit == 0:
+        limit = MAX_CONTENT_LINES if query.limit is None else min(query.limit, MAX_CONTENT_LINES)
+        if limit == 0:
             content = ""
         else:
-            last = None if query.limit is None else first + query.limit - 1
-            content = await self.db.logs.get_log_lines(logid, first, last)
+            content = await self.db.logs.get_log_lines(logid, first, first + limit - 1)
         return {"logid": logid, "firstline": first, "content": content}
 
 
@@ -70,9 +72,9 @@ class LogRawEndpoint(Endpoint):
         if context is None:
             return None
         mime = "text/html; charset=utf-8" if context.type == "h" else "text/plain; charset=utf-8"
-        # An empty filename tells the REST layer to serve the body inline.
-        filename = "" if self.inline else _filename(context)
-        return RawContent(mime, filename, lambda: self._chunks(context))
+        return RawContent(
+            mime, _filename(context), lambda: self._chunks(context), inline=self.inline
+        )
 
     async def _chunks(self, context: LogContext) -> AsyncIterator[bytes]:
         if context.type != "h":

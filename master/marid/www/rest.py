@@ -146,7 +146,7 @@ class RestResource(resource.Resource):
 
     async def _stream(self, request: server.Request, raw: RawContent) -> None:
         request.setHeader(b"content-type", raw.mime_type.encode("ascii"))
-        if raw.filename:  # without a file name the body is shown inline (``raw_inline``)
+        if not raw.inline:
             disposition = f'attachment; filename="{raw.filename}"'
             request.setHeader(b"content-disposition", disposition.encode())
         await _Stream(request).run(raw.chunks())

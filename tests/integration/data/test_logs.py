@@ -28,10 +28,12 @@ async def _step(data: RecordingData) -> tuple[int, int]:
 
 
 async def _read_raw(data: RecordingData, path: str) -> tuple[str, str, list[bytes]]:
+    """The mime type, the file name ("" when served inline) and the streamed pieces."""
     result, _ = await data.get(path)
     assert result.raw is not None
     pieces = [piece async for piece in result.raw.chunks()]
-    return result.raw.mime_type, result.raw.filename, pieces
+    filename = "" if result.raw.inline else result.raw.filename
+    return result.raw.mime_type, filename, pieces
 
 
 def test_small_chunks_stay_raw_and_large_ones_are_compressed() -> None:
@@ -223,3 +225,18 @@ async def test_raw_download_streams_a_multi_chunk_stdio_log_without_prefixes(
     await data.logs.append_log(text, "plain\ntext\n")
     _, _, pieces = await _read_raw(data, f"steps/{stepid}/logs/notes/raw")
     assert b"".join(pieces).endswith(b"\nplain\ntext\n")
+
+
+@pytest_twisted.ensureDeferred
+async def test_contents_return_at_most_one_page_of_lines(
+    data: RecordingData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(logchunks, "MAX_CONTENT_LINES", 10)
+    _, stepid = await _step(data)
+    logid = await data.logs.add_log(stepid, "stdio", "s")
+    lines = [f"oline {i:03d}\n" for i in range(30)]
+    await data.logs.append_log(logid, "".join(lines))
+    result, _ = await data.get(f"logs/{logid}/contents")
+    assert result.items[0]["content"] == "".join(lines[:10])
+    result, _ = await data.get(f"logs/{logid}/contents", {"offset": ["15"], "limit": ["1000"]})
+    assert result.items[0]["content"] == "".join(lines[15:25])
