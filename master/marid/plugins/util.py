@@ -10,7 +10,30 @@ from typing import Any
 
 from marid.plugins._registry import Namespace
 
-_NAMES: dict[str, str] = {}
+_NAMES: dict[str, str] = {
+    # results
+    "SUCCESS": "marid.process.results:SUCCESS",
+    "WARNINGS": "marid.process.results:WARNINGS",
+    "FAILURE": "marid.process.results:FAILURE",
+    "SKIPPED": "marid.process.results:SKIPPED",
+    "EXCEPTION": "marid.process.results:EXCEPTION",
+    "RETRY": "marid.process.results:RETRY",
+    "CANCELLED": "marid.process.results:CANCELLED",
+    "Results": "marid.process.results:Results",
+    "worst_status": "marid.process.results:worst_status",
+    # properties and renderables
+    "Properties": "marid.process.properties:Properties",
+    "Property": "marid.process.renderables:Property",
+    "renderer": "marid.process.renderables:renderer",
+    "Transform": "marid.process.renderables:Transform",
+    "FlattenList": "marid.process.renderables:FlattenList",
+    "Interpolate": "marid.process.interpolate:Interpolate",
+    "WithProperties": "marid.process.interpolate:WithProperties",
+    # locks
+    "MasterLock": "marid.process.locks:MasterLock",
+    "WorkerLock": "marid.process.locks:WorkerLock",
+    "LockAccess": "marid.process.locks:LockAccess",
+}
 
 _namespace = Namespace(__name__, _NAMES, entry_point_group="marid.util")
 _register = _namespace.register
