@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${MARID_INTEROP_VENV:-.venv-interop}"
-want="buildbot==4.3.0 buildbot-worker==4.3.0"
+want="buildbot==4.3.0 buildbot-www==4.3.0 buildbot-worker==4.3.0"
 stamp="$venv/.marid-interop"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     echo "$venv"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -64,7 +65,10 @@ def test_master_wheel_declares_both_commands_and_extras(master_wheel: zipfile.Zi
 
 
 def test_worker_wheel_holds_only_the_worker_and_needs_only_twisted(tmp_path: Path) -> None:
-    wheel = build_wheel(ROOT / "worker", tmp_path)
+    # Build from a copy: setuptools writes build/ and *.egg-info/ beside setup.py.
+    source = tmp_path / "src"
+    shutil.copytree(ROOT / "worker", source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
+    wheel = build_wheel(source, tmp_path / "out")
     packages = {
         n.split("/", 1)[0]
         for n in wheel.namelist()

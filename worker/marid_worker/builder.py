@@ -1,0 +1,113 @@
+"""``WorkerForBuilder``: the object a master holds for each of its builders on this worker.
+
+It runs one command at a time in the builder directory ``BASEDIR/<builddir>``.
+A ``startCommand`` while a command still runs interrupts the old one and
+starts the new one (what buildbot-worker does); an unknown command name is
+refused with ``unrecognized WorkerCommand 'x'``. ``startCommand`` answers as
+soon as the command has started; the command reports through the ``cmdref``
+the master passed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from twisted.internet.defer import Deferred
+from twisted.logger import Logger
+
+from marid_worker.commands import COMMANDS, Command, CommandContext, execute
+from marid_worker.commands.stream import UpdateStream
+from marid_worker.errors import CommandArgumentError, UnknownCommand
+from marid_worker.reactors import ProcessReactor
+from marid_worker.wire import Exposed, RemoteRef
+
+log = Logger()
+
+
+class WorkerForBuilder(Exposed):
+    """Runs the commands of one builder."""
+
+    def __init__(self, name: str, builder_dir: Path, reactor: ProcessReactor):
+        self.name = name
+        self.builder_dir = builder_dir
+        self._reactor = reactor
+        self.command: Command | None = None
+        self._running: set[Deferred[None]] = set()
+
+    def remote_startBuild(self) -> None:
+        """Nothing to prepare: commands carry everything they need."""
+
+    def remote_print(self, message: str) -> None:
+        log.info("message from master to {builder}: {message}", builder=self.name, message=message)
+
+    def remote_startCommand(
+        self, cmdref: RemoteRef, command_id: Any, command_name: Any, args: Any
+    ) -> None:
+        command_id, command_name = _text(command_id), _text(command_name)
+        factory = COMMANDS.get(command_name)
+        if factory is None:
+            raise UnknownCommand(
+                f"(command {command_id}): unrecognized WorkerCommand '{command_name}'"
+            )
+        if not isinstance(args, dict):
+            raise CommandArgumentError(f"{command_name}: args must be a dict")
+        updates = UpdateStream(cmdref, self._reactor)
+        context = CommandContext(self.builder_dir, self._reactor)
+        command = factory(context, command_id, {_text(k): v for k, v in args.items()}, updates)
+        if self.command is not None and not self.command.finished:
+            log.warn(
+                "{builder}: command {old} still running when {new} started; interrupting it",
+                builder=self.name,
+                old=self.command.command_id,
+                new=command_id,
+            )
+            self.command.interrupt("a new command started")
+        updates.on_lost = lambda: command.interrupt("the connection to the master was lost")
+        self.command = command
+        log.info(
+            "{builder}: starting command {id}: {name}",
+            builder=self.name,
+            id=command_id,
+            name=command_name,
+        )
+        running = Deferred.fromCoroutine(self._execute(command, cmdref))
+        if not running.called:
+            self._running.add(running)
+            running.addBoth(lambda _: self._running.discard(running))
+
+    async def _execute(self, command: Command, cmdref: RemoteRef) -> None:
+        try:
+            await execute(command, cmdref)
+        finally:
+            if self.command is command:
+                self.command = None
+
+    def remote_interruptCommand(self, command_id: Any, why: Any) -> None:
+        command_id = _text(command_id)
+        if self.command is None or self.command.command_id != command_id:
+            log.info(
+                "{builder}: asked to interrupt command {id}, which is not running",
+                builder=self.name,
+                id=command_id,
+            )
+            return
+        log.info(
+            "{builder}: interrupting command {id}: {why}", builder=self.name, id=command_id, why=why
+        )
+        self.command.interrupt(_text(why))
+
+    def stop(self, why: str) -> None:
+        """Kill the running command and drop its updates (the master is gone or the builder)."""
+        if self.command is not None:
+            self.command.updates.mark_lost()
+            self.command.interrupt(why)
+
+    async def wait_idle(self) -> None:
+        """Wait until the commands started here have finished."""
+        while self._running:
+            await next(iter(self._running))
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
