@@ -17,6 +17,7 @@ from marid.data import (
     buildsets,
     changes,
     changesources,
+    forceschedulers,
     logchunks,
     logs,
     masters,
@@ -48,6 +49,7 @@ ENDPOINT_MODULES = (
     properties,
     schedulers,
     changesources,
+    forceschedulers,
 )
 
 
@@ -73,6 +75,9 @@ class DataConnector:
         self.db = db
         self.mq = mq
         self.seconds = seconds
+        # The BuildMaster sets itself here; endpoints that drive runtime services
+        # (forceschedulers -> master.scheduler_manager) reach them through it.
+        self.master: Any = None
         self.router: Router[Endpoint] = Router()
         for module in ENDPOINT_MODULES:
             for endpoint_class in module.ENDPOINTS:

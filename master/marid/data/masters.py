@@ -51,10 +51,16 @@ class Masters(ResourceType):
             self.produce(("masters", masterid, "started"), as_dict(master))
 
     async def master_stopped(self, name: str, masterid: int) -> None:
-        """Mark a master inactive and release what it held (connected workers, builder rows)."""
+        """Mark a master inactive and release what it held.
+
+        Its connected-worker and builder rows go, and its scheduler and change
+        source claims are freed so that another master can take them over.
+        """
         changed = await self.db.masters.set_master_state(masterid, False, self.now())
         await self.db.workers.forget_master(masterid)
         await self.db.builders.set_master_builders(masterid, [])
+        await self.db.schedulers.release_claims_of(masterid)
+        await self.db.changesources.release_claims_of(masterid)
         if changed:
             master = await self.db.masters.get_master(masterid)
             self.produce(("masters", masterid, "stopped"), as_dict(master))

@@ -42,6 +42,14 @@ def _model(row: sa.Row[Any]) -> ChangeSourceModel:
 
 
 class ChangeSourcesComponent(Component):
+    async def release_claims_of(self, masterid: int) -> None:
+        """Free every change source ``masterid`` had claimed."""
+
+        def thd(conn: sa.Connection) -> None:
+            conn.execute(cm.delete().where(cm.c.masterid == masterid))
+
+        await self.pool.run(thd)
+
     async def find_changesource_id(self, name: str) -> int:
         def thd(conn: sa.Connection) -> int:
             h = name_hash(name)

@@ -96,6 +96,14 @@ def _model(row: sa.Row[Any]) -> SchedulerModel:
 
 
 class SchedulersComponent(Component):
+    async def release_claims_of(self, masterid: int) -> None:
+        """Free every scheduler ``masterid`` had claimed (it stopped or was declared dead)."""
+
+        def thd(conn: sa.Connection) -> None:
+            conn.execute(sm.delete().where(sm.c.masterid == masterid))
+
+        await self.pool.run(thd)
+
     async def find_scheduler_id(self, name: str) -> int:
         def thd(conn: sa.Connection) -> int:
             h = name_hash(name)

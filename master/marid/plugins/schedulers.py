@@ -9,7 +9,10 @@ from typing import Any
 
 from marid.plugins._registry import Namespace
 
-_NAMES: dict[str, str] = {}
+_NAMES: dict[str, str] = {
+    "ForceScheduler": "marid.schedulers.forcesched:ForceScheduler",
+    "Triggerable": "marid.schedulers.triggerable:Triggerable",
+}
 
 _namespace = Namespace(__name__, _NAMES, entry_point_group="marid.schedulers")
 _register = _namespace.register

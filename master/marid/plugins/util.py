@@ -33,6 +33,18 @@ _NAMES: dict[str, str] = {
     "MasterLock": "marid.process.locks:MasterLock",
     "WorkerLock": "marid.process.locks:WorkerLock",
     "LockAccess": "marid.process.locks:LockAccess",
+    # force scheduler parameters
+    "AnyPropertyParameter": "marid.schedulers.forceparams:AnyPropertyParameter",
+    "BooleanParameter": "marid.schedulers.forceparams:BooleanParameter",
+    "ChoiceStringParameter": "marid.schedulers.forceparams:ChoiceStringParameter",
+    "CodebaseParameter": "marid.schedulers.forceparams:CodebaseParameter",
+    "FixedParameter": "marid.schedulers.forceparams:FixedParameter",
+    "IntParameter": "marid.schedulers.forceparams:IntParameter",
+    "NestedParameter": "marid.schedulers.forceparams:NestedParameter",
+    "StringParameter": "marid.schedulers.forceparams:StringParameter",
+    "TextParameter": "marid.schedulers.forceparams:TextParameter",
+    "UserNameParameter": "marid.schedulers.forceparams:UserNameParameter",
+    "WorkerChoiceParameter": "marid.schedulers.forceparams:WorkerChoiceParameter",
 }
 
 _namespace = Namespace(__name__, _NAMES, entry_point_group="marid.util")

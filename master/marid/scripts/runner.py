@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from marid import __version__
 from marid.scripts.errors import UsageError
+from marid.scripts.force import add_arguments as add_force_arguments
 
 
 def _add_basedir(parser: argparse.ArgumentParser) -> None:
@@ -72,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
         "-q", "--quiet", action="store_true", help="print nothing when the config is good"
     )
 
+    p = sub.add_parser("force", help="force a build on a running master")
+    add_force_arguments(p)
+
     p = sub.add_parser("upgrade-master", help="upgrade the master's database schema")
     _add_basedir(p)
     return parser
@@ -79,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from marid.scripts import checkconfig, create_master, daemon, reconfig, upgrade
+    from marid.scripts import checkconfig, create_master, daemon, force, reconfig, upgrade
 
     commands = {
         "create-master": create_master.run,
@@ -88,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "restart": daemon.restart,
         "reconfig": reconfig.run,
         "checkconfig": checkconfig.run,
+        "force": force.run,
         "upgrade-master": upgrade.run,
     }
     try:

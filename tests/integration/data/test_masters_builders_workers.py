@@ -160,3 +160,21 @@ async def test_bad_paths_and_queries_raise_data_errors(data: RecordingData) -> N
         await data.get("builders/nosuchbuilder")
     with pytest.raises(InvalidQueryError, match="invalid limit"):
         await data.get("workers", {"limit": ["x"]})
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_stopped_master_frees_its_scheduler_and_change_source_claims(
+    data: RecordingData,
+) -> None:
+    first = await data.masters.find_master_id("m1")
+    second = await data.masters.find_master_id("m2")
+    schedulerid = await data.schedulers.find_scheduler_id("nightly")
+    sourceid = await data.changesources.find_changesource_id("poller")
+    assert await data.schedulers.set_scheduler_master(schedulerid, first)
+    assert await data.changesources.set_changesource_master(sourceid, first)
+    assert not await data.schedulers.set_scheduler_master(schedulerid, second)
+    await data.masters.master_active("m1", first)
+    data.clock.advance(601)
+    await data.masters.expire_masters()
+    assert await data.schedulers.set_scheduler_master(schedulerid, second)
+    assert await data.changesources.set_changesource_master(sourceid, second)
