@@ -2,10 +2,11 @@
 
 Start-up order: load and validate ``master.cfg`` (any error stops the start
 with every message), open the database and refuse an old or newer schema,
-register this master and its builders through the data API, open the web
-listener, then beat every ``HEARTBEAT_SECONDS`` so other masters know this
-one is alive. Log lines that the ``marid`` command watches for are constants
-here: ``STARTED``, ``START_FAILED``, ``RECONFIG_APPLIED``, ``RECONFIG_FAILED``.
+register this master and its builders through the data API, open the worker
+port and the web listener, configure the workers (``master.workers``), then
+beat every ``HEARTBEAT_SECONDS`` so other masters know this one is alive. Log
+lines that the ``marid`` command watches for are constants here: ``STARTED``,
+``START_FAILED``, ``RECONFIG_APPLIED``, ``RECONFIG_FAILED``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from marid.db.connector import DBConnector
 from marid.db.engine import connection_problem
 from marid.db.errors import DatabaseError
 from marid.mq.simple import SimpleMQ
+from marid.schedulers.manager import SchedulerManager
+from marid.workers.manager import WorkerManager
 from marid.www.service import WWWService
 
 log = Logger()
@@ -58,6 +61,8 @@ class BuildMaster(service.MultiService):
         self.mq = SimpleMQ()
         self.data: DataConnector | None = None
         self.www: WWWService | None = None
+        self.workers: WorkerManager | None = None
+        self.scheduler_manager: SchedulerManager | None = None
         self._heartbeat: task.LoopingCall | None = None
         self._reconfiguring = False
         # Deferreds of running builds; a clean shutdown waits for all of them.
@@ -83,10 +88,15 @@ class BuildMaster(service.MultiService):
                 raise StartError(str(error)) from None
             raise StartError(connection_problem(cfg.db_url, error)) from None
         self.data = DataConnector(self.db, self.mq, self.reactor.seconds)
+        self.data.master = self
         self.masterid = await self.data.masters.find_master_id(self.master_name)
         await self.data.masters.master_active(self.master_name, self.masterid)
+        self.workers = WorkerManager(self.reactor, self.data, self.masterid, basedir=self.basedir)
+        self.workers.setServiceParent(self)
         self.www = WWWService(self.reactor, self.data)
         self.www.setServiceParent(self)
+        self.scheduler_manager = SchedulerManager(self.reactor, self.data, self.masterid)
+        self.scheduler_manager.setServiceParent(self)
         try:
             await self.apply_config(cfg, initial=True)
         except Exception as error:
@@ -122,8 +132,10 @@ class BuildMaster(service.MultiService):
             self._heartbeat.stop()
         if self.running:
             await defer.maybeDeferred(self.stopService)
-        elif self.www is not None:
-            await defer.maybeDeferred(self.www.stopService)
+        else:
+            for child in (self.scheduler_manager, self.www, self.workers):
+                if child is not None:
+                    await defer.maybeDeferred(child.stopService)
         if self.data is not None and self.masterid is not None:
             try:
                 await self.data.masters.master_stopped(self.master_name, self.masterid)
@@ -141,11 +153,19 @@ class BuildMaster(service.MultiService):
         old = self.config
         sections = changed_sections(old, cfg) if old is not None else {"*"}
         assert self.www is not None and self.data is not None and self.masterid is not None
+        assert self.workers is not None
+        if initial or sections & {"protocols", "*"}:
+            await self.workers.reconfig_listener(cfg.pb_port)
         if initial or sections & {"www", "title", "*"}:
             await self.www.reconfig(cfg)
         if initial or sections & {"builders", "*"}:
             names = [str(getattr(b, "name", b)) for b in cfg.builders]
             await self.data.builders.update_builder_list(self.masterid, names)
+        if initial or sections & {"workers", "builders", "*"}:
+            await self.workers.reconfig_workers(cfg.workers, cfg.builders)
+        if initial or sections & {"schedulers", "builders", "validation", "*"}:
+            assert self.scheduler_manager is not None
+            await self.scheduler_manager.reconfig(cfg)
         self.config = cfg
         return sections
 

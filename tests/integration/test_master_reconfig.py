@@ -19,6 +19,7 @@ CONFIG = """\
 c = BuildmasterConfig = {{}}
 c['title'] = {title!r}
 c['www'] = {{'port': "tcp:{port}:interface=127.0.0.1"}}
+c['protocols'] = {{'pb': {{'port': "tcp:0:interface=127.0.0.1"}}}}
 c['db_url'] = {db_url!r}
 c['builders'] = [type("B", (), {{"name": n}})() for n in {builders!r}]
 """

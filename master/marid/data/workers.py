@@ -1,17 +1,29 @@
 """Workers: identity, info, pause and graceful state, where each is configured and connected.
 
 Events: ``workers/N/connected``, ``workers/N/disconnected``,
-``workers/N/state_updated``, ``workers/N/missing`` (published by the worker
-manager).
+``workers/N/state_updated``, ``workers/N/missing`` (``worker_missing``, from the
+worker manager's missing timer).
+
+Control actions (JSON-RPC on ``workers/N``): ``stop`` (graceful), ``kill``,
+``pause``, ``unpause``, each with an optional ``reason``. The data API does not
+own connections, so it hands them to ``data.workers.controller``, which the
+master's worker manager sets.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from marid.data.base import Endpoint, Kind, Page, ResourceType, as_dict
+from marid.data.errors import ConflictError, InvalidControlError, NotFoundError
 from marid.db import workers as dbworkers
 from marid.db.query import Query
+
+
+class WorkerController(Protocol):
+    """Who carries out worker control actions (the worker manager)."""
+
+    async def control_worker(self, name: str, action: str, reason: str | None) -> None: ...
 
 
 class WorkersEndpoint(Endpoint):
@@ -44,6 +56,12 @@ class WorkerEndpoint(Endpoint):
     )
     fields = dbworkers.FIELDS
     extra_fields = ("workerinfo", "configured_on", "connected_to")
+    actions = {
+        "stop": "control_stop",
+        "kill": "control_kill",
+        "pause": "control_pause",
+        "unpause": "control_unpause",
+    }
 
     async def get_entity(self, query: Query, args: dict[str, Any]) -> dict[str, Any] | None:
         worker = await self.db.workers.get_worker(
@@ -61,9 +79,34 @@ class WorkerEndpoint(Endpoint):
             return None
         return as_dict(worker)
 
+    async def _control(self, action: str, params: dict[str, Any], args: dict[str, Any]) -> None:
+        reason = params.get("reason")
+        if reason is not None and not isinstance(reason, str):
+            raise InvalidControlError("'reason' must be a string")
+        worker = await self.get_entity(Query(), args)
+        if worker is None:
+            raise NotFoundError("no such worker")
+        controller = self.data.workers.controller
+        if controller is None:
+            raise ConflictError("this master does not manage workers")
+        await controller.control_worker(worker["name"], action, reason)
+
+    async def control_stop(self, params: dict[str, Any], args: dict[str, Any]) -> None:
+        await self._control("stop", params, args)
+
+    async def control_kill(self, params: dict[str, Any], args: dict[str, Any]) -> None:
+        await self._control("kill", params, args)
+
+    async def control_pause(self, params: dict[str, Any], args: dict[str, Any]) -> None:
+        await self._control("pause", params, args)
+
+    async def control_unpause(self, params: dict[str, Any], args: dict[str, Any]) -> None:
+        await self._control("unpause", params, args)
+
 
 class Workers(ResourceType):
     name = "workers"
+    controller: WorkerController | None = None
 
     async def find_worker_id(self, name: str) -> int:
         workerid: int = await self.db.workers.find_worker_id(name)
@@ -97,6 +140,33 @@ class Workers(ResourceType):
         )
         worker = await self.db.workers.get_worker(workerid=workerid)
         self.produce(("workers", workerid, "state_updated"), as_dict(worker))
+
+    async def worker_missing(
+        self,
+        workerid: int,
+        masterid: int,
+        name: str,
+        notify: list[str],
+        last_connection: int | None,
+    ) -> None:
+        """Publish that a worker stayed away for its ``missing_timeout`` (no DB change)."""
+        self.produce(
+            ("workers", workerid, "missing"),
+            {
+                "workerid": workerid,
+                "masterid": masterid,
+                "name": name,
+                "notify": list(notify),
+                "last_connection": last_connection,
+            },
+        )
+
+    async def worker_flags(self, workerid: int) -> tuple[bool, str | None, bool]:
+        """``(paused, pause_reason, graceful)`` as stored, for a master taking the worker on."""
+        worker = await self.db.workers.get_worker(workerid=workerid)
+        if worker is None:
+            return False, None, False
+        return bool(worker.paused), worker.pause_reason, bool(worker.graceful)
 
 
 ENDPOINTS = (WorkersEndpoint, WorkerEndpoint)

@@ -10,7 +10,10 @@ from typing import Any
 
 from marid.plugins._registry import Namespace
 
-_NAMES: dict[str, str] = {}
+_NAMES: dict[str, str] = {
+    "Worker": "marid.workers.config:Worker",
+    "LocalWorker": "marid.workers.config:LocalWorker",
+}
 
 _namespace = Namespace(__name__, _NAMES, entry_point_group="marid.worker")
 _register = _namespace.register

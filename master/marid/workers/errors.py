@@ -1,0 +1,29 @@
+"""Errors of the worker subsystem.
+
+The hierarchy::
+
+    Exception
+     └── WorkerError
+          ├── UnknownWorker        no worker of that name is configured
+          ├── WorkerNotConnected   the worker is not attached (or did not attach in time)
+          └── UnknownBuilder       the worker has no such builder attached
+
+Errors a worker itself receives over PB (a refused or rejected login) live in
+``marid.workers.protocol.pb``, because they must be PB classes.
+"""
+
+
+class WorkerError(Exception):
+    """Base class of the worker subsystem's errors."""
+
+
+class UnknownWorker(WorkerError):
+    """No worker of that name is configured on this master."""
+
+
+class WorkerNotConnected(WorkerError):
+    """The worker is not attached to this master."""
+
+
+class UnknownBuilder(WorkerError):
+    """The worker has not attached the builder a command was meant for."""

@@ -1,0 +1,1 @@
+"""A real BuildMaster in this process with real buildbot-worker processes."""

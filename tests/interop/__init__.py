@@ -1,0 +1,1 @@
+"""Interoperability tests: Marid against the real Buildbot packages from PyPI."""

@@ -1,0 +1,268 @@
+"""Every worker command, run by a Marid master on a real worker process.
+
+The same suite runs against the real ``buildbot-worker`` 4.3 from PyPI and
+against ``marid-worker``: both must give the master the same results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_twisted
+from twisted.internet import defer, reactor, task
+
+from marid.db.engine import make_engine
+from marid.db.migrate import upgrade
+from marid.master import BuildMaster
+from marid.process.remotecommand import CommandResult, RemoteCommand
+from marid.workers.transfer import DirectoryWriter, FileReader, FileWriter
+
+CONFIG = """\
+from marid.plugins import worker
+
+class Builder:
+    def __init__(self, name, workernames):
+        self.name = name
+        self.workernames = workernames
+        self.builddir = name
+
+c = BuildmasterConfig = {{}}
+c['workers'] = [worker.Worker('w1', 'sekrit')]
+c['builders'] = [Builder('b1', ['w1'])]
+c['protocols'] = {{'pb': {{'port': "tcp:{pb}:interface=127.0.0.1"}}}}
+c['www'] = {{'port': "tcp:0:interface=127.0.0.1"}}
+c['db_url'] = "sqlite:///state.sqlite"
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def worker_command(kind: str, venv: Path) -> list[str]:
+    if kind == "buildbot-worker":
+        return [str(venv / "bin" / "buildbot-worker")]
+    return [sys.executable, "-m", "marid_worker.scripts.runner"]
+
+
+@pytest.fixture(params=["buildbot-worker", "marid-worker"])
+def worker_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def worker_dir(tmp_path: Path) -> Path:
+    return tmp_path / "worker"
+
+
+@pytest.fixture
+def pb_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def worker_process(
+    worker_kind: str, interop_venv: Path, worker_dir: Path, pb_port: int
+) -> Iterator[subprocess.Popen[bytes]]:
+    command = worker_command(worker_kind, interop_venv)
+    subprocess.run(
+        [*command, "create-worker", str(worker_dir), f"127.0.0.1:{pb_port}", "w1", "sekrit"],
+        check=True,
+        capture_output=True,
+    )
+    process = subprocess.Popen(
+        [*command, "start", "--nodaemon", str(worker_dir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    yield process
+    process.kill()
+    process.wait(timeout=10)
+
+
+@pytest_twisted.async_yield_fixture
+async def master(tmp_path: Path, pb_port: int, worker_process: Any) -> AsyncIterator[BuildMaster]:
+    basedir = tmp_path / "master"
+    basedir.mkdir()
+    (basedir / "master.cfg").write_text(CONFIG.format(pb=pb_port))
+    engine = make_engine("sqlite:///state.sqlite", str(basedir))
+    upgrade(engine)
+    engine.dispose()
+    m = BuildMaster(str(basedir), reactor)
+    await m.start_master()
+    m.startService()
+    await m.workers.wait_for_connection("w1", timeout=30)
+    yield m
+    await m.stop_master()
+
+
+async def run(
+    m: BuildMaster, name: str, args: dict[str, Any]
+) -> tuple[CommandResult, dict[str, str]]:
+    conn = m.workers.get_connection("w1")
+    assert conn is not None
+    output: dict[str, str] = {}
+
+    def collect(stream: str, text: str) -> None:
+        output[stream] = output.get(stream, "") + text
+
+    result = await RemoteCommand(name, args, on_output=collect).run(conn, "b1")
+    return result, output
+
+
+def shell_args(command: Any, **overrides: Any) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "workdir": "build",
+        "command": command,
+        "env": None,
+        "want_stdout": True,
+        "want_stderr": True,
+        "logfiles": {},
+        "timeout": 60,
+        "maxTime": None,
+        "max_lines": None,
+        "sigtermTime": None,
+        "usePTY": False,
+        "logEnviron": False,
+        "initial_stdin": None,
+        "interruptSignal": "KILL",
+    }
+    args.update(overrides)
+    return args
+
+
+@pytest_twisted.ensureDeferred
+async def test_shell_output_and_exit_codes(master: BuildMaster) -> None:
+    result, output = await run(
+        master, "shell", shell_args(["sh", "-c", "echo out; echo err >&2; exit 3"])
+    )
+    assert result.rc == 3
+    assert output["stdout"] == "out\n"
+    assert output["stderr"] == "err\n"
+    assert "program finished with exit code 3" in output["header"]
+    result, output = await run(
+        master, "shell", shell_args("echo $GREETING", env={"GREETING": "hi"})
+    )
+    assert result.rc == 0 and output["stdout"] == "hi\n"
+
+
+@pytest_twisted.ensureDeferred
+async def test_shell_timeout_without_output_kills_the_command(master: BuildMaster) -> None:
+    result, _ = await run(master, "shell", shell_args(["sleep", "30"], timeout=1))
+    assert result.rc != 0
+    assert result.failure_reason == "timeout_without_output"
+
+
+@pytest_twisted.ensureDeferred
+async def test_shell_interrupt(master: BuildMaster) -> None:
+    conn = master.workers.get_connection("w1")
+    assert conn is not None
+    cmd = RemoteCommand("shell", shell_args(["sleep", "30"]))
+    running = defer.Deferred.fromCoroutine(cmd.run(conn, "b1"))
+    await task.deferLater(reactor, 0.5, lambda: None)
+    await cmd.interrupt("test")
+    result = await running
+    assert result.interrupted and result.rc != 0
+
+
+@pytest_twisted.ensureDeferred
+async def test_filesystem_commands(master: BuildMaster, worker_dir: Path) -> None:
+    builder = worker_dir / "b1"
+    assert (await run(master, "mkdir", {"dir": "build/sub", "logEnviron": False}))[0].rc == 0
+    (builder / "build" / "sub" / "f.txt").write_text("hello")
+    result, _ = await run(master, "stat", {"file": "build/sub/f.txt", "logEnviron": False})
+    assert result.rc == 0 and result.stat is not None and result.stat[6] == 5
+    result, _ = await run(
+        master, "glob", {"path": str(builder / "build" / "*" / "*.txt"), "logEnviron": False}
+    )
+    assert result.files == [str(builder / "build" / "sub" / "f.txt")]
+    result, _ = await run(master, "listdir", {"dir": "build/sub", "logEnviron": False})
+    assert result.files == ["f.txt"]
+    cp = {
+        "fromdir": "build/sub",
+        "todir": "build/copy",
+        "timeout": 60,
+        "maxTime": None,
+        "logEnviron": False,
+    }
+    assert (await run(master, "cpdir", cp))[0].rc == 0
+    assert (builder / "build" / "copy" / "f.txt").read_text() == "hello"
+    assert (await run(master, "rmfile", {"path": "build/copy/f.txt", "logEnviron": False}))[
+        0
+    ].rc == 0
+    assert not (builder / "build" / "copy" / "f.txt").exists()
+    rm = {"dir": ["build/sub", "build/copy"], "timeout": 60, "maxTime": None, "logEnviron": False}
+    assert (await run(master, "rmdir", rm))[0].rc == 0
+    assert list((builder / "build").iterdir()) == []
+    result, _ = await run(master, "stat", {"file": "build/nosuch", "logEnviron": False})
+    assert result.rc != 0
+
+
+@pytest_twisted.ensureDeferred
+async def test_upload_and_download_of_a_large_file(
+    master: BuildMaster, worker_dir: Path, tmp_path: Path
+) -> None:
+    payload = os.urandom(3 * 1024 * 1024 + 17)
+    (worker_dir / "b1" / "build").mkdir(parents=True, exist_ok=True)
+    (worker_dir / "b1" / "build" / "big.bin").write_bytes(payload)
+    dest = tmp_path / "uploaded" / "big.bin"
+    writer = FileWriter(str(dest))
+    args = {
+        "workdir": "build",
+        "workersrc": "big.bin",
+        "writer": writer,
+        "maxsize": None,
+        "blocksize": 256 * 1024,
+        "keepstamp": False,
+    }
+    result, _ = await run(master, "uploadFile", args)
+    assert result.rc == 0
+    assert hashlib.sha256(dest.read_bytes()).hexdigest() == hashlib.sha256(payload).hexdigest()
+
+    reader = FileReader.open(str(dest))
+    down = {
+        "workdir": "build",
+        "workerdest": "down.bin",
+        "reader": reader,
+        "maxsize": None,
+        "blocksize": 16 * 1024,
+        "mode": 0o600,
+    }
+    result, _ = await run(master, "downloadFile", down)
+    assert result.rc == 0
+    downloaded = worker_dir / "b1" / "build" / "down.bin"
+    assert (
+        hashlib.sha256(downloaded.read_bytes()).hexdigest() == hashlib.sha256(payload).hexdigest()
+    )
+    assert os.stat(downloaded).st_mode & 0o777 == 0o600
+
+
+@pytest_twisted.ensureDeferred
+async def test_directory_upload(master: BuildMaster, worker_dir: Path, tmp_path: Path) -> None:
+    src = worker_dir / "b1" / "build" / "dist"
+    (src / "nested").mkdir(parents=True)
+    (src / "a.txt").write_text("A")
+    (src / "nested" / "b.txt").write_text("B")
+    writer = DirectoryWriter(str(tmp_path / "dist"), compress="gz")
+    args = {
+        "workdir": "build",
+        "workersrc": "dist",
+        "writer": writer,
+        "maxsize": None,
+        "blocksize": 16 * 1024,
+        "compress": "gz",
+    }
+    result, _ = await run(master, "uploadDirectory", args)
+    assert result.rc == 0
+    assert (tmp_path / "dist" / "a.txt").read_text() == "A"
+    assert (tmp_path / "dist" / "nested" / "b.txt").read_text() == "B"
