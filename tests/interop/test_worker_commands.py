@@ -22,8 +22,9 @@ from twisted.internet import defer, reactor, task
 from marid.db.engine import make_engine
 from marid.db.migrate import upgrade
 from marid.master import BuildMaster
-from marid.process.remotecommand import CommandResult, RemoteCommand
+from marid.process.remotecommand import CommandResult, RemoteCommand, WorkerLostError
 from marid.workers.transfer import DirectoryWriter, FileReader, FileWriter
+from tests.fixtures.proxy import FaultyProxy
 
 CONFIG = """\
 from marid.plugins import worker
@@ -266,3 +267,76 @@ async def test_directory_upload(master: BuildMaster, worker_dir: Path, tmp_path:
     assert result.rc == 0
     assert (tmp_path / "dist" / "a.txt").read_text() == "A"
     assert (tmp_path / "dist" / "nested" / "b.txt").read_text() == "B"
+
+
+@pytest_twisted.async_yield_fixture
+async def proxy(pb_port: int) -> AsyncIterator[FaultyProxy]:
+    faulty = FaultyProxy(pb_port)
+    await faulty.start()
+    yield faulty
+    await faulty.stop()
+
+
+@pytest.fixture
+def proxied_worker(
+    worker_kind: str, interop_venv: Path, tmp_path: Path, proxy: FaultyProxy
+) -> Iterator[Path]:
+    """A worker process that reaches the master only through ``proxy``."""
+    worker_dir = tmp_path / "proxied-worker"
+    command = worker_command(worker_kind, interop_venv)
+    target = f"127.0.0.1:{proxy.port.getHost().port}"
+    create = [*command, "create-worker", "--keepalive=0", str(worker_dir), target, "w1", "sekrit"]
+    subprocess.run(create, check=True, capture_output=True)
+    process = subprocess.Popen(
+        [*command, "start", "--nodaemon", str(worker_dir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    yield worker_dir
+    process.kill()
+    process.wait(timeout=10)
+
+
+def process_exists(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists()
+
+
+async def wait_until(check: Any, seconds: float) -> None:
+    for _ in range(int(seconds * 10)):
+        if check():
+            return
+        await task.deferLater(reactor, 0.1, lambda: None)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_connection_cut_mid_command_kills_it_and_the_worker_comes_back(
+    proxied_worker: Path, tmp_path: Path, pb_port: int, proxy: FaultyProxy
+) -> None:
+    basedir = tmp_path / "master"
+    basedir.mkdir()
+    (basedir / "master.cfg").write_text(CONFIG.format(pb=pb_port))
+    engine = make_engine("sqlite:///state.sqlite", str(basedir))
+    upgrade(engine)
+    engine.dispose()
+    m = BuildMaster(str(basedir), reactor)
+    try:
+        await m.start_master()
+        m.startService()
+        assert m.workers is not None
+        conn = await m.workers.wait_for_connection("w1", timeout=30)
+        pidfile = proxied_worker / "b1" / "build" / "sleeper.pid"
+        sleeper_args = shell_args(["sh", "-c", "echo $$ > sleeper.pid; exec sleep 60"])
+        running = defer.Deferred.fromCoroutine(RemoteCommand("shell", sleeper_args).run(conn, "b1"))
+        await wait_until(lambda: pidfile.exists() and pidfile.read_text().strip(), 10)
+        sleeper = int(pidfile.read_text())
+        proxy.cut()
+        with pytest.raises(WorkerLostError):
+            await running
+        await wait_until(lambda: not process_exists(sleeper), 10)
+        assert not process_exists(sleeper), "the worker killed the command"
+        again = await m.workers.wait_for_connection("w1", timeout=60)
+        assert again is not conn
+        result, output = await run(m, "shell", shell_args(["echo", "back"]))
+        assert result.rc == 0 and output["stdout"] == "back\n"
+    finally:
+        await m.stop_master()

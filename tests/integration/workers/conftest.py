@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 import pytest_twisted
-from twisted.internet import defer, protocol, reactor, task, threads
+from twisted.internet import reactor, task, threads
 
 from marid.db.engine import make_engine
 from marid.db.migrate import upgrade
@@ -184,90 +184,6 @@ class WorkerProcess:
     def log(self) -> str:
         path = self.basedir / "twistd.log"
         return path.read_text(errors="replace") if path.exists() else ""
-
-
-class _Pipe(protocol.Protocol):
-    """One direction's endpoint of a proxied connection."""
-
-    peer: _Pipe | None = None
-    proxy: FaultyProxy
-
-    def connectionMade(self) -> None:
-        self.buffer: list[bytes] = []
-        self.proxy.pipes.add(self)
-
-    def dataReceived(self, data: bytes) -> None:
-        if self.proxy.stalled or self.peer is None:
-            self.buffer.append(data)
-        else:
-            self.peer.transport.write(data)  # type: ignore[union-attr]
-
-    def flush(self) -> None:
-        if self.peer is not None and self.buffer:
-            self.peer.transport.write(b"".join(self.buffer))  # type: ignore[union-attr]
-        self.buffer = []
-
-    def connectionLost(self, reason: Any = None) -> None:
-        self.proxy.pipes.discard(self)
-        if self.peer is not None and self.peer.transport is not None:
-            self.peer.transport.loseConnection()
-
-
-class FaultyProxy:
-    """A loopback TCP proxy to ``target_port`` that can cut or stall its connections."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.pipes: set[_Pipe] = set()
-        self.stalled = False
-        self.port: Any = None
-
-    async def start(self) -> int:
-        proxy = self
-
-        class Inbound(_Pipe):
-            def connectionMade(self) -> None:
-                self.proxy = proxy
-                super().connectionMade()
-                self.transport.pauseProducing()  # type: ignore[union-attr]
-                outbound = protocol.ClientCreator(reactor, Outbound).connectTCP(
-                    "127.0.0.1", proxy.target_port
-                )
-                outbound.addCallbacks(self._connected, lambda _: self.transport.loseConnection())  # type: ignore[union-attr]
-
-            def _connected(self, out: _Pipe) -> None:
-                out.peer, self.peer = self, out
-                self.transport.resumeProducing()  # type: ignore[union-attr]
-                self.flush()
-
-        class Outbound(_Pipe):
-            def connectionMade(self) -> None:
-                self.proxy = proxy
-                super().connectionMade()
-
-        factory = protocol.Factory.forProtocol(Inbound)
-        listen: Any = reactor.listenTCP
-        self.port = listen(0, factory, interface="127.0.0.1")
-        return int(self.port.getHost().port)
-
-    def cut(self) -> None:
-        """Drop every proxied connection at once (both sides see a reset)."""
-        for pipe in list(self.pipes):
-            pipe.transport.abortConnection()  # type: ignore[union-attr]
-
-    def stall(self) -> None:
-        """Stop forwarding bytes, keeping the connections open."""
-        self.stalled = True
-
-    def resume(self) -> None:
-        self.stalled = False
-        for pipe in list(self.pipes):
-            pipe.flush()
-
-    async def stop(self) -> None:
-        self.cut()
-        if self.port is not None:
-            await defer.maybeDeferred(self.port.stopListening)
 
 
 class WorkerFactory:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest_twisted
 
 from marid.master import BuildMaster
+from tests.fixtures.proxy import FaultyProxy
 from tests.integration.workers.conftest import (
-    FaultyProxy,
     MasterDir,
     WorkerProcess,
     eventually,
