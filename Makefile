@@ -20,6 +20,7 @@ demo: venv
 	bash scripts/demo.sh $(VENV)
 
 demo-stop: venv
+	-for w in demo/workers/*/; do $(VENV)/bin/marid-worker stop "$$w"; done
 	$(VENV)/bin/marid stop demo
 
 services:
