@@ -29,6 +29,7 @@ from marid.db.connector import DBConnector
 from marid.db.engine import connection_problem
 from marid.db.errors import DatabaseError
 from marid.mq.simple import SimpleMQ
+from marid.process.botmaster import BotMaster
 from marid.schedulers.manager import SchedulerManager
 from marid.workers.manager import WorkerManager
 from marid.www.service import WWWService
@@ -63,6 +64,7 @@ class BuildMaster(service.MultiService):
         self.www: WWWService | None = None
         self.workers: WorkerManager | None = None
         self.scheduler_manager: SchedulerManager | None = None
+        self.botmaster: BotMaster | None = None
         self._heartbeat: task.LoopingCall | None = None
         self._reconfiguring = False
         # Deferreds of running builds; a clean shutdown waits for all of them.
@@ -97,8 +99,11 @@ class BuildMaster(service.MultiService):
         self.www.setServiceParent(self)
         self.scheduler_manager = SchedulerManager(self.reactor, self.data, self.masterid)
         self.scheduler_manager.setServiceParent(self)
+        self.botmaster = BotMaster(self)
+        self.botmaster.setServiceParent(self)
         try:
             await self.apply_config(cfg, initial=True)
+            await self.botmaster.start()
         except Exception as error:
             await self.stop_master()
             raise StartError(f"cannot apply the configuration: {error}") from None
@@ -114,7 +119,9 @@ class BuildMaster(service.MultiService):
     async def _beat_async(self) -> None:
         assert self.data is not None and self.masterid is not None
         await self.data.masters.master_active(self.master_name, self.masterid)
-        await self.data.masters.expire_masters()
+        for masterid in await self.data.masters.expire_masters():
+            if self.botmaster is not None:
+                await self.botmaster.recover(masterid)
 
     def _beat(self) -> defer.Deferred[None]:
         d = defer.Deferred.fromCoroutine(self._beat_async())
@@ -123,6 +130,8 @@ class BuildMaster(service.MultiService):
 
     async def clean_shutdown(self) -> None:
         """Wait for the running builds to finish; new builds are not started meanwhile."""
+        if self.botmaster is not None:
+            self.botmaster.pause()
         while self.running_builds:
             log.info("clean shutdown: waiting for {n} running builds", n=len(self.running_builds))
             await defer.DeferredList(list(self.running_builds), consumeErrors=True)
@@ -133,7 +142,7 @@ class BuildMaster(service.MultiService):
         if self.running:
             await defer.maybeDeferred(self.stopService)
         else:
-            for child in (self.scheduler_manager, self.www, self.workers):
+            for child in (self.botmaster, self.scheduler_manager, self.www, self.workers):
                 if child is not None:
                     await defer.maybeDeferred(child.stopService)
         if self.data is not None and self.masterid is not None:
@@ -167,6 +176,8 @@ class BuildMaster(service.MultiService):
             assert self.scheduler_manager is not None
             await self.scheduler_manager.reconfig(cfg)
         self.config = cfg
+        if self.botmaster is not None and (initial or sections & {"builders", "*"}):
+            await self.botmaster.reconfig(cfg)
         return sections
 
     async def reconfig(self) -> bool:

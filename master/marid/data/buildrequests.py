@@ -6,6 +6,10 @@ all): then it holds the buildset's properties, loaded for the page in one query.
 Events: ``buildrequests/M/new`` (from ``add_buildset``), ``.../claimed``,
 ``.../unclaimed`` and ``.../complete``, each with the request as message
 (which carries ``builderid`` and ``buildsetid``).
+
+Control action (JSON-RPC on ``buildrequests/N``): ``cancel`` (``reason``):
+a pending request is completed as CANCELLED; one being built on this master
+has its build stopped.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from marid.data.base import Endpoint, Kind, Page, ResourceType, as_dict
+from marid.data.errors import ConflictError, InvalidControlError
 from marid.db import buildrequests as dbbuildrequests
 from marid.db.buildrequests import AlreadyClaimedError
 from marid.db.query import Query
@@ -50,6 +55,16 @@ class BuildRequestEndpoint(Endpoint):
     patterns = ("buildrequests/n:buildrequestid",)
     fields = dbbuildrequests.FIELDS
     extra_fields = dbbuildrequests.EXTRA_FIELDS
+    actions = {"cancel": "control_cancel"}
+
+    async def control_cancel(self, params: dict[str, Any], args: dict[str, Any]) -> None:
+        reason = params.get("reason")
+        if reason is not None and not isinstance(reason, str):
+            raise InvalidControlError("'reason' must be a string")
+        botmaster = getattr(self.data.master, "botmaster", None)
+        if botmaster is None:
+            raise ConflictError("this master runs no builds")
+        await botmaster.cancel_request(args["buildrequestid"], reason or "cancelled")
 
     async def get_entity(self, query: Query, args: dict[str, Any]) -> dict[str, Any] | None:
         request = await self.db.buildrequests.get_build_request(

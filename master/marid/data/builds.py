@@ -7,6 +7,12 @@ the whole page in one query, as ``{name: [value, source]}``.
 Events: ``builds/N/new``, ``builds/N/update`` (state string, locks time),
 ``builds/N/finished`` with the build as message, and
 ``builds/N/properties/update`` with the properties that changed.
+
+Control actions (JSON-RPC on ``builds/N`` and the other paths naming one build):
+``stop`` (``reason``, optional ``results``: interrupt the running step; the
+build ends CANCELLED) and ``rebuild`` (a new buildset with the same source
+stamps and properties; returns ``[bsid, {builderid: brid}]``). The build
+machinery behind them is ``data.master.botmaster``.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from marid.data.base import Endpoint, Kind, Page, ResourceType, as_dict
+from marid.data.errors import ConflictError, InvalidControlError, NotFoundError
 from marid.data.steps import BUILD_PREFIXES, resolve_buildid
 from marid.db import builds as dbbuilds
 from marid.db.query import Query
@@ -56,6 +63,7 @@ class BuildEndpoint(Endpoint):
     patterns = BUILD_PREFIXES
     fields = dbbuilds.FIELDS
     extra_fields = dbbuilds.EXTRA_FIELDS
+    actions = {"stop": "control_stop", "rebuild": "control_rebuild"}
 
     async def get_entity(self, query: Query, args: dict[str, Any]) -> dict[str, Any] | None:
         buildid = await resolve_buildid(self.data, args)
@@ -63,6 +71,37 @@ class BuildEndpoint(Endpoint):
             return None
         build = await self.db.builds.get_build(buildid, properties=args.get("_properties", []))
         return as_dict(build) if build else None
+
+    async def _control_target(
+        self, params: dict[str, Any], args: dict[str, Any]
+    ) -> tuple[Any, int]:
+        reason = params.get("reason")
+        if reason is not None and not isinstance(reason, str):
+            raise InvalidControlError("'reason' must be a string")
+        buildid = await resolve_buildid(self.data, args)
+        if buildid is None or await self.db.builds.get_build(buildid) is None:
+            raise NotFoundError("no such build")
+        botmaster = getattr(self.data.master, "botmaster", None)
+        if botmaster is None:
+            raise ConflictError("this master runs no builds")
+        return botmaster, buildid
+
+    async def control_stop(self, params: dict[str, Any], args: dict[str, Any]) -> None:
+        botmaster, buildid = await self._control_target(params, args)
+        results = params.get("results", 6)
+        if not isinstance(results, int) or not 0 <= results <= 6:
+            raise InvalidControlError("'results' must be a result number (0 to 6)")
+        build = await self.db.builds.get_build(buildid)
+        if build is not None and build.complete:
+            return
+        reason = params.get("reason") or "stopped through the API"
+        if not await botmaster.stop_build(buildid, reason, results):
+            raise ConflictError(f"build {buildid} is not running on this master")
+
+    async def control_rebuild(self, params: dict[str, Any], args: dict[str, Any]) -> list[Any]:
+        botmaster, buildid = await self._control_target(params, args)
+        bsid, brids = await botmaster.rebuild(buildid, params.get("reason"))
+        return [bsid, {str(k): v for k, v in brids.items()}]
 
 
 class Builds(ResourceType):

@@ -210,18 +210,30 @@ class BuildsComponent(Component):
         def thd(conn: sa.Connection) -> dict[str, list[Any]]:
             current = load_properties(conn, [buildid], sorted(properties)).get(buildid, {})
             changed: dict[str, list[Any]] = {}
+            new_rows: list[dict[str, Any]] = []
             for name, (value, source) in properties.items():
+                encoded = json.dumps(value)
                 # Round-trip through JSON so that (1,) and [1] compare as stored.
-                pair = [json.loads(json.dumps(value)), source]
+                pair = [json.loads(encoded), source]
                 if current.get(name) == pair:
                     continue
-                _upsert(
-                    conn,
-                    bp,
-                    {"buildid": buildid, "name": name},
-                    {"value": json.dumps(value), "source": source},
-                )
                 changed[name] = pair
+                if name in current:
+                    _upsert(conn, bp, {"buildid": buildid, "name": name},
+                            {"value": encoded, "source": source})  # fmt: skip
+                else:
+                    new_rows.append(
+                        {"buildid": buildid, "name": name, "value": encoded, "source": source}
+                    )
+            if new_rows:
+                # A build starts with a few dozen properties: one INSERT for all of them.
+                try:
+                    with conn.begin_nested():
+                        conn.execute(bp.insert(), new_rows)
+                except sa.exc.IntegrityError:  # another writer raced us: row by row
+                    for row in new_rows:
+                        _upsert(conn, bp, {"buildid": buildid, "name": row["name"]},
+                                {"value": row["value"], "source": row["source"]})  # fmt: skip
             return changed
 
         return await self.pool.run(thd)

@@ -29,6 +29,10 @@ _NAMES: dict[str, str] = {
     "FlattenList": "marid.process.renderables:FlattenList",
     "Interpolate": "marid.process.interpolate:Interpolate",
     "WithProperties": "marid.process.interpolate:WithProperties",
+    # builders and factories
+    "BuilderConfig": "marid.process.builder_config:BuilderConfig",
+    "BuildFactory": "marid.process.factory:BuildFactory",
+    "ShellArg": "marid.steps.shellsequence:ShellArg",
     # locks
     "MasterLock": "marid.process.locks:MasterLock",
     "WorkerLock": "marid.process.locks:WorkerLock",

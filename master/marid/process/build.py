@@ -1,0 +1,294 @@
+"""``Build``: one run of a builder's steps on one worker, from the build row to the result.
+
+The distributor has claimed the request and counted the worker slot; ``run``
+then: adds the build row, stores the starting properties with one
+``set_build_properties``, takes the builder's locks (all at once, so builds
+cannot deadlock), pings the worker and sends ``startBuild`` (pipelined; a
+failure means RETRY), runs the steps in order, and finishes: the build row,
+then the request (completed, or unclaimed for a new build when the result is
+RETRY). The worker slot is freed as soon as the last step ends, before the
+bookkeeping, and the distributor is kicked at once.
+
+A step runs unless the build is stopping (a step failed with
+``haltOnFailure``, an EXCEPTION/RETRY/CANCELLED, or ``stop``), in which case
+only ``alwaysRun`` steps still run. ``stop`` interrupts the running step and
+makes the result CANCELLED (or what the caller asks). Property changes made by
+steps are written once per step (``flush_properties``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Coroutine, Mapping
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet import defer
+from twisted.logger import Logger
+
+from marid.process.buildlogs import BuildLogs
+from marid.process.buildsetup import fill_properties, log_limits, render_context
+from marid.process.properties import Properties
+from marid.process.results import CANCELLED, RETRY, SUCCESS, Results, compute_result_and_termination
+from marid.process.steplog import redact
+from marid.process.steprunner import run_step
+
+if TYPE_CHECKING:
+    from marid.data.connector import DataConnector
+    from marid.master import BuildMaster
+    from marid.process.builder import Builder
+    from marid.process.buildrequest import BuildRequest
+    from marid.process.buildstep import BuildStep
+    from marid.workers.connection import Connection
+
+log = Logger()
+
+
+class Build:
+    """One build; ``await build.run()`` returns its result and never raises."""
+
+    def __init__(
+        self,
+        master: BuildMaster,
+        builder: Builder,
+        request: BuildRequest,
+        worker_name: str,
+        connection: Connection,
+    ) -> None:
+        self.master = master
+        self.builder = builder
+        self.request = request
+        self.requests = [request]
+        self.worker_name = worker_name
+        self.connection = connection
+        self.worker_info: Mapping[str, Any] = connection.info
+        self.buildid = 0
+        self.number = 0
+        self.results: Results = SUCCESS
+        self.stopped: str | None = None
+        self.stop_results: Results = CANCELLED
+        self.current_step: BuildStep | None = None
+        self.steps: list[BuildStep] = []
+        self.properties = Properties(
+            render_context=render_context(master, request, connection, self)
+        )
+        self.logs = BuildLogs(
+            self.master_data.logs,
+            master.reactor,
+            self.properties.secrets_used,
+            log_limits(master),
+        )
+        self._dirty_properties: set[str] = set()
+        self._background: set[defer.Deferred[Any]] = set()
+        self._slot_freed = False
+        self._lock_wait: defer.Deferred[None] | None = None
+        self.status: str | None = None  # the final status line when not just the result
+
+    @property
+    def master_data(self) -> DataConnector:
+        return self.builder.botmaster.data
+
+    @property
+    def builder_name(self) -> str:
+        return self.builder.name
+
+    @property
+    def workdir(self) -> str:
+        """The default work directory of the steps: the factory's ``workdir`` (``"build"``)."""
+        workdir = getattr(self.builder.config.factory, "workdir", None)
+        return workdir if isinstance(workdir, str) and workdir else "build"
+
+    # -- what steps and renderables read (Buildbot's names) ---------------------------
+
+    def getProperties(self) -> Any:
+        return self.properties
+
+    def getProperty(self, name: str, default: Any = None) -> Any:
+        return self.properties.getProperty(name, default)
+
+    def setProperty(self, name: str, value: Any, source: str, runtime: bool = True) -> None:
+        self.set_property(name, value, source, runtime)
+
+    def getWorkerName(self) -> str:
+        return self.worker_name
+
+    def set_property(self, name: str, value: Any, source: str, runtime: bool = True) -> None:
+        self.properties.setProperty(name, value, source, runtime)
+        self._dirty_properties.add(name)
+
+    async def flush_properties(self) -> None:
+        """Store the properties changed since the last call, in one statement."""
+        if not self._dirty_properties or not self.buildid:
+            return
+        names, self._dirty_properties = self._dirty_properties, set()
+        changed = {name: self._stored(name) for name in names if name in self.properties}
+        await self.master_data.builds.set_build_properties(self.buildid, changed)
+
+    def _stored(self, name: str) -> tuple[Any, str]:
+        value = self.properties.getProperty(name)
+        if isinstance(value, str):
+            value = redact(value, self.properties.secrets_used)
+        return value, self.properties.getPropertySource(name)
+
+    async def set_step_state(self, step: BuildStep, text: str) -> None:
+        text = redact(text, self.properties.secrets_used)
+        await self.master_data.steps.set_step_state_string(step.stepid, text)
+
+    async def add_step_url(self, step: BuildStep, name: str, url: str) -> None:
+        url = redact(url, self.properties.secrets_used)
+        await self.master_data.steps.add_step_url(step.stepid, name, url)
+
+    def background(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run ``work`` alongside the build; its failure is logged; the build waits for it."""
+        d: defer.Deferred[Any] = defer.Deferred.fromCoroutine(work)
+        self._background.add(d)
+        d.addErrback(
+            lambda f: log.failure("background work of build {id} failed", f, id=self.buildid)
+        )
+        d.addBoth(lambda _: self._background.discard(d))
+
+    # -- locks -------------------------------------------------------------------------
+
+    async def acquire_step_locks(self, step: BuildStep) -> None:
+        await self.builder.botmaster.locks.acquire_all(step.locks, step, self.worker_name)
+
+    def release_step_locks(self, step: BuildStep) -> None:
+        self.builder.botmaster.locks.release_all(step)
+        self.builder.botmaster.distributor.kick()
+
+    # -- control -----------------------------------------------------------------------
+
+    def stop(self, reason: str, results: Results = CANCELLED) -> None:
+        """Stop the build: interrupt the running step, run only ``alwaysRun`` steps after it."""
+        if self.stopped is not None:
+            return
+        self.stopped = reason or "stopped"
+        self.stop_results = results
+        if self.current_step is not None:
+            self.current_step.interrupt(self.stopped)
+        if self._lock_wait is not None and not self._lock_wait.called:
+            self._lock_wait.cancel()  # the registry withdraws the request
+
+    # -- the lifecycle -------------------------------------------------------------------
+
+    async def run(self) -> Results:
+        data = self.master_data
+        requeue = False
+        try:
+            self.buildid, self.number = await data.builds.add_build(
+                self.builder.builderid,
+                self.request.id,
+                self.builder.botmaster.workers.workerid(self.worker_name),
+                self.builder.botmaster.masterid,
+                "starting",
+            )
+            await fill_properties(
+                self.properties,
+                self.master,
+                self.builder,
+                self.request,
+                self.worker_name,
+                self.connection,
+            )
+            self.properties.setProperty("buildnumber", self.number, "Build")
+            await data.builds.set_build_properties(
+                self.buildid, {n: self._stored(n) for n in self.properties}
+            )
+            self.results = await self._run_build()
+        except Exception as error:
+            log.failure(
+                "build {id} of {builder} failed", id=self.buildid, builder=self.builder_name
+            )
+            self.results = Results.EXCEPTION
+            self.status = redact(f"exception: {error}", self.properties.secrets_used)
+        requeue = self.results == RETRY
+        self._free_slot()
+        await self._finish(requeue)
+        return self.results
+
+    async def _run_build(self) -> Results:
+        locks = self.builder.config.locks
+        if locks:
+            started = time.monotonic()
+            registry = self.builder.botmaster.locks
+            self._lock_wait = defer.Deferred.fromCoroutine(
+                registry.acquire_all(locks, self, self.worker_name)
+            )
+            try:
+                await self._lock_wait
+            except defer.CancelledError:
+                self.status = f"{self.stop_results.text}: {self.stopped} (waiting for locks)"
+                return self.stop_results
+            finally:
+                self._lock_wait = None
+            waited = int(time.monotonic() - started)
+            if waited:
+                await self.master_data.builds.add_build_locks_duration(self.buildid, waited)
+        try:
+            if not await self._ping():
+                return RETRY
+            return await self._run_steps()
+        finally:
+            if locks:
+                self.builder.botmaster.locks.release_all(self)
+
+    async def _ping(self) -> bool:
+        try:
+            await defer.gatherResults(
+                [
+                    self.connection.remote_print("ping"),
+                    self.connection.start_build(self.builder_name),
+                ],
+                consumeErrors=True,
+            )
+        except Exception as error:
+            log.info(
+                "build {id}: worker {w} failed the ping: {e}",
+                id=self.buildid,
+                w=self.worker_name,
+                e=error,
+            )
+            self.status = f"retry: the worker did not answer the ping ({error})"
+            return False
+        return True
+
+    async def _run_steps(self) -> Results:
+        self.steps = self.builder.config.factory.new_steps()
+        results: Results = SUCCESS
+        terminate = False
+        await self.master_data.builds.set_build_state_string(self.buildid, "building")
+        for step in self.steps:
+            if (terminate or self.stopped is not None) and not step.alwaysRun:
+                continue
+            if not self.connection.is_connected:
+                results = RETRY
+                break
+            outcome = await run_step(self, step)
+            results, halt = compute_result_and_termination(step, outcome, results)
+            terminate = terminate or halt
+        if self.stopped is not None and results != RETRY:
+            results = self.stop_results
+            self.status = f"{results.text}: {self.stopped}"
+        return results
+
+    def _free_slot(self) -> None:
+        if self._slot_freed:
+            return
+        self._slot_freed = True
+        self.builder.build_ended(self)
+
+    async def _finish(self, requeue: bool) -> None:
+        data = self.master_data
+        if self._background:
+            await defer.DeferredList(list(self._background))
+        try:
+            await self.flush_properties()
+            if self.buildid:
+                status = self.status or self.results.text
+                await data.builds.set_build_state_string(self.buildid, status)
+                await data.builds.finish_build(self.buildid, self.results)
+            if requeue:
+                await data.buildrequests.unclaim_build_requests([self.request.id])
+            else:
+                await data.buildrequests.complete_build_requests([self.request.id], self.results)
+        except Exception:
+            log.failure("could not record the end of build {id}", id=self.buildid)

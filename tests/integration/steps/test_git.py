@@ -1,0 +1,165 @@
+"""The Git step on real worker processes, against real local repositories made with git init."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import pytest_twisted
+
+from marid.process.results import FAILURE, SUCCESS
+from tests.integration.steps.conftest import BuildEnv, commit, git, make_repo, run_build, stdio
+
+
+def config(git_step: str, *, after: str = "") -> str:
+    return f"""
+c['workers'] = [worker.Worker('w1', 'pw')]
+f = util.BuildFactory()
+f.addStep({git_step})
+f.addStep(steps.ShellCommand(name='look', command=['sh', '-c', 'ls -a; cat a.txt'],
+                             usePTY=False))
+{after}
+c['builders'] = [util.BuilderConfig(name='b1', workernames=['w1'], factory=f)]
+"""
+
+
+def checkout(env: BuildEnv, workdir: str = "build") -> Path:
+    return env.worker_dir("w1") / "b1" / workdir
+
+
+async def start(env: BuildEnv, body: str, kind: str = "marid-worker") -> None:
+    env.write_config(body)
+    env.start_worker("w1", kind)
+    await env.start_master("w1")
+
+
+@pytest.mark.parametrize("kind", ["marid-worker", "buildbot-worker"])
+@pytest_twisted.ensureDeferred
+async def test_incremental_clones_then_updates_keeping_untracked_files(
+    build_env: BuildEnv, tmp_path: Path, kind: str
+) -> None:
+    repo = tmp_path / "repo"
+    first = make_repo(repo, {"a.txt": "one\n"})
+    await start(build_env, config(f"steps.Git(repourl={str(repo)!r}, branch='main')"), kind)
+
+    build = await run_build(build_env)
+    assert build.results == SUCCESS
+    assert build.properties["got_revision"] == [first, "Git"]
+    assert "one" in await stdio(build_env, build, "look")
+    (checkout(build_env) / "untracked.txt").write_text("stays")
+
+    second = commit(repo, {"a.txt": "two\n"}, "second")
+    build = await run_build(build_env)
+    assert build.results == SUCCESS
+    assert build.properties["got_revision"] == [second, "Git"]
+    assert "two" in await stdio(build_env, build, "look")
+    assert (checkout(build_env) / "untracked.txt").exists()
+    assert git(checkout(build_env), "rev-parse", "--abbrev-ref", "HEAD") == "main"
+    log = await stdio(build_env, build, "git")
+    assert f"git fetch -f -t --progress -- {repo} main" in log
+
+
+@pytest_twisted.ensureDeferred
+async def test_full_fresh_removes_ignored_files_and_clean_keeps_them(
+    build_env: BuildEnv, tmp_path: Path
+) -> None:
+    repo = tmp_path / "repo"
+    make_repo(repo, {"a.txt": "one\n", ".gitignore": "*.o\n"})
+    body = config(
+        f"steps.Git(name='fresh', repourl={str(repo)!r}, mode='full', method='fresh')",
+        after=(
+            "f.addStep(steps.ShellCommand(name='dirty', command='touch x.o junk'))\n"
+            f"f.addStep(steps.Git(name='clean', repourl={str(repo)!r}, mode='full', "
+            "method='clean'))\n"
+        ),
+    )
+    await start(build_env, body)
+    await run_build(build_env)
+    work = checkout(build_env)
+    assert (work / "x.o").exists() and not (work / "junk").exists()
+
+    (work / "junk").write_text("")
+    build = await run_build(build_env)
+    assert build.results == SUCCESS
+    # fresh removed both before 'dirty' made them again; clean then kept only the ignored one
+    assert (work / "x.o").exists() and not (work / "junk").exists()
+    assert "clean -f -f -d -x" in await stdio(build_env, build, "fresh")
+
+
+@pytest_twisted.ensureDeferred
+async def test_clobber_and_copy_start_from_an_empty_directory(
+    build_env: BuildEnv, tmp_path: Path
+) -> None:
+    repo = tmp_path / "repo"
+    make_repo(repo, {"a.txt": "one\n"})
+    body = config(
+        f"steps.Git(name='clobber', repourl={str(repo)!r}, mode='full', method='clobber')",
+        after=(
+            "f.addStep(steps.ShellCommand(name='mark', command='touch marker'))\n"
+            f"f.addStep(steps.Git(name='copy', repourl={str(repo)!r}, mode='full', "
+            "method='copy', workdir='copied'))\n"
+        ),
+    )
+    await start(build_env, body)
+    build = await run_build(build_env)
+    assert build.results == SUCCESS
+    assert (checkout(build_env) / "marker").exists()
+    assert (checkout(build_env, "copied") / "a.txt").read_text() == "one\n"
+    assert (checkout(build_env, "source") / ".git").is_dir()
+
+    build = await run_build(build_env)
+    assert build.results == SUCCESS
+    assert (checkout(build_env) / "marker").exists()  # made again after the clobber
+    assert "rmdir" not in await stdio(build_env, build, "copy")
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_stamps_revision_is_checked_out_even_off_a_shallow_branch(
+    build_env: BuildEnv, tmp_path: Path
+) -> None:
+    repo = tmp_path / "repo"
+    first = make_repo(repo, {"a.txt": "one\n"})
+    commit(repo, {"a.txt": "two\n"}, "second")
+    url = f"file://{repo}"
+    await start(build_env, config(f"steps.Git(repourl={url!r}, branch='main', shallow=True)"))
+
+    build = await run_build(build_env, revision=first, branch="main")
+    assert build.results == SUCCESS
+    assert build.properties["got_revision"] == [first, "Git"]
+    assert "one" in await stdio(build_env, build, "look")
+
+    build = await run_build(build_env, branch="main")
+    assert "two" in await stdio(build_env, build, "look")
+    assert git(checkout(build_env), "rev-parse", "--is-shallow-repository") == "true"
+
+
+@pytest_twisted.ensureDeferred
+async def test_submodules_are_checked_out(build_env: BuildEnv, tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    make_repo(lib, {"lib.txt": "library\n"})
+    repo = tmp_path / "repo"
+    make_repo(repo, {"a.txt": "one\n"})
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(lib), "lib")
+    git(repo, "commit", "-q", "-m", "add lib")
+    step = (
+        f"steps.Git(repourl={str(repo)!r}, mode='full', method='fresh', submodules=True, "
+        "config={'protocol.file.allow': 'always'})"
+    )
+    await start(build_env, config(step))
+    build = await run_build(build_env)
+    assert build.results == SUCCESS
+    assert (checkout(build_env) / "lib" / "lib.txt").read_text() == "library\n"
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_bad_repository_fails_the_build_with_gits_reason_and_halts(
+    build_env: BuildEnv, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-repo"
+    await start(build_env, config(f"steps.Git(repourl={str(missing)!r})"))
+    build = await run_build(build_env)
+    assert build.results == FAILURE
+    assert [s["name"] for s in build.steps] == ["git"]
+    assert build.steps[0]["state_string"] == "git clone failed (exit code 128) (failure)"
+    assert "does not exist" in await stdio(build_env, build, "git")
+    assert "got_revision" not in build.properties

@@ -1,0 +1,184 @@
+"""Transfer steps on real worker processes: uploads, downloads, and the ways they fail."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import pytest_twisted
+
+from marid.process.results import EXCEPTION, FAILURE, SKIPPED, SUCCESS
+from tests.integration.steps.conftest import BuildEnv, run_build, stdio
+
+
+def config(*step_lines: str) -> str:
+    steps = "\n".join(f"f.addStep({line})" for line in step_lines)
+    return f"""
+c['workers'] = [worker.Worker('w1', 'pw')]
+f = util.BuildFactory()
+{steps}
+c['builders'] = [util.BuilderConfig(name='b1', workernames=['w1'], factory=f)]
+c['buildbotURL'] = 'http://ci.example.org/'
+"""
+
+
+def shell(name: str, command: str) -> str:
+    return f"steps.ShellCommand(name={name!r}, command={command!r}, usePTY=False)"
+
+
+async def start(env: BuildEnv, body: str, kind: str = "marid-worker") -> None:
+    env.write_config(body)
+    env.start_worker("w1", kind)
+    await env.start_master("w1")
+
+
+def work(env: BuildEnv) -> Path:
+    return env.worker_dir("w1") / "b1" / "build"
+
+
+@pytest.mark.parametrize("kind", ["marid-worker", "buildbot-worker"])
+@pytest_twisted.ensureDeferred
+async def test_file_and_directory_uploads_land_under_the_master_basedir(
+    build_env: BuildEnv, kind: str
+) -> None:
+    body = config(
+        shell("make", "mkdir -p dist/sub && echo A > dist/a.txt && echo B > dist/sub/b.txt"),
+        "steps.FileUpload(workersrc='dist/a.txt', masterdest='artifacts/a.txt', mode=0o640, "
+        "keepstamp=True, url='http://ci.example.org/a.txt')",
+        "steps.DirectoryUpload(workersrc='dist', masterdest=util.Interpolate("
+        "'artifacts/%(prop:buildnumber)s'), compress='gz')",
+    )
+    await start(build_env, body, kind)
+    build = await run_build(build_env)
+    assert build.results == SUCCESS
+    uploaded = build_env.basedir / "artifacts" / "a.txt"
+    assert uploaded.read_text() == "A\n"
+    assert uploaded.stat().st_mode & 0o777 == 0o640
+    assert uploaded.stat().st_mtime == (work(build_env) / "dist" / "a.txt").stat().st_mtime
+    assert [p.name for p in uploaded.parent.iterdir() if p.name.startswith(".")] == []
+    assert build.steps[1]["urls"] == [{"name": "a.txt", "url": "http://ci.example.org/a.txt"}]
+    tree = build_env.basedir / "artifacts" / str(build.properties["buildnumber"][0])
+    assert (tree / "a.txt").read_text() == "A\n" and (tree / "sub" / "b.txt").read_text() == "B\n"
+
+
+@pytest.mark.parametrize("kind", ["marid-worker", "buildbot-worker"])
+@pytest_twisted.ensureDeferred
+async def test_a_missing_file_fails_the_upload_halts_and_keeps_the_old_artifact(
+    build_env: BuildEnv, kind: str
+) -> None:
+    body = config(
+        "steps.FileUpload(workersrc='nosuch.txt', masterdest='out/a.txt')",
+        shell("after", "true"),
+    )
+    await start(build_env, body, kind)
+    (build_env.basedir / "out").mkdir()
+    (build_env.basedir / "out" / "a.txt").write_text("old")
+    build = await run_build(build_env)
+    assert build.results == FAILURE
+    assert [s["name"] for s in build.steps] == ["upload"]
+    assert build.steps[0]["state_string"].startswith("uploading nosuch.txt failed: Cannot open")
+    assert "nosuch.txt" in await stdio(build_env, build, "upload")
+    assert (build_env.basedir / "out" / "a.txt").read_text() == "old"
+    assert sorted(p.name for p in (build_env.basedir / "out").iterdir()) == ["a.txt"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_uploads_over_maxsize_and_missing_directories_fail_and_leave_nothing(
+    build_env: BuildEnv,
+) -> None:
+    body = config(
+        shell("make", "head -c 5000 /dev/zero > big.bin"),
+        "steps.FileUpload(workersrc='big.bin', masterdest='out/big.bin', maxsize=1000, "
+        "haltOnFailure=False)",
+        "steps.DirectoryUpload(workersrc='nodir', masterdest='out/tree', haltOnFailure=False)",
+    )
+    await start(build_env, body)
+    build = await run_build(build_env)
+    assert build.results == FAILURE
+    assert [s["results"] for s in build.steps] == [SUCCESS, FAILURE, FAILURE]
+    assert "Maximum filesize reached" in build.steps[1]["state_string"]
+    assert "nodir" in build.steps[2]["state_string"]
+    leftovers = [p.name for p in (build_env.basedir / "out").rglob("*") if p.is_file()]
+    assert leftovers == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_multiple_file_upload_globs_files_and_directories_or_skips(
+    build_env: BuildEnv,
+) -> None:
+    body = config(
+        shell(
+            "make",
+            "mkdir -p logs/more && echo 1 > logs/one.log && echo 2 > logs/two.log "
+            "&& echo 3 > logs/more/three.txt",
+        ),
+        "steps.MultipleFileUpload(workersrcs=['logs/*.log', 'logs/more'], masterdest='up', "
+        "glob=True, url='http://ci.example.org/up')",
+        "steps.MultipleFileUpload(name='none', workersrcs=['*.nothing'], masterdest='up2', "
+        "glob=True)",
+    )
+    await start(build_env, body)
+    build = await run_build(build_env)
+    assert build.results == SUCCESS
+    up = build_env.basedir / "up"
+    assert (up / "one.log").read_text() == "1\n" and (up / "two.log").read_text() == "2\n"
+    assert (up / "more" / "three.txt").read_text() == "3\n"
+    assert build.step("upload")["urls"] == [{"name": "up", "url": "http://ci.example.org/up"}]
+    assert build.step("none")["results"] == SKIPPED
+
+
+@pytest.mark.parametrize("kind", ["marid-worker", "buildbot-worker"])
+@pytest_twisted.ensureDeferred
+async def test_downloads_of_a_file_a_string_json_and_the_properties(
+    build_env: BuildEnv, kind: str
+) -> None:
+    body = config(
+        "steps.FileDownload(mastersrc='files/tool.sh', workerdest='bin/tool.sh', mode=0o755)",
+        "steps.StringDownload(util.Interpolate('hello %(prop:buildername)s'), "
+        "workerdest='hello.txt')",
+        "steps.JSONStringDownload({'n': util.Property('buildnumber')}, workerdest='n.json')",
+        "steps.JSONPropertiesDownload(workerdest='props.json')",
+        shell("run", "bin/tool.sh"),
+    )
+    await start(build_env, body, kind)
+    (build_env.basedir / "files").mkdir()
+    (build_env.basedir / "files" / "tool.sh").write_text("#!/bin/sh\necho tool ran\n")
+    build = await run_build(build_env, properties={"colour": "blue"}, branch="main", revision="abc")
+    assert build.results == SUCCESS
+    assert "tool ran" in await stdio(build_env, build, "run")
+    assert (work(build_env) / "hello.txt").read_text() == "hello b1"
+    number = build.properties["buildnumber"][0]
+    assert json.loads((work(build_env) / "n.json").read_text()) == {"n": number}
+    document = json.loads((work(build_env) / "props.json").read_text())
+    assert document["properties"]["colour"] == "blue"
+    assert document["properties"]["buildername"] == "b1"
+    assert [(s["branch"], s["revision"]) for s in document["sourcestamps"]] == [("main", "abc")]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_missing_master_file_and_bad_values_fail_clearly(build_env: BuildEnv) -> None:
+    body = config(
+        "steps.FileDownload(mastersrc='files/absent.txt', haltOnFailure=False)",
+        "steps.StringDownload(util.Property('nothing'), workerdest='x.txt', haltOnFailure=False)",
+        "steps.JSONStringDownload(name='json', o=util.Transform(lambda: {1, 2}), "
+        "workerdest='s.json', haltOnFailure=False)",
+        "steps.FileUpload(name='up', workersrc='x', masterdest=util.Property('dest'), "
+        "haltOnFailure=False)",
+        "steps.FileUpload(name='secret', workersrc=util.Interpolate('%(secret:nope)s'), "
+        "masterdest='x', haltOnFailure=False)",
+    )
+    await start(build_env, body)
+    build = await run_build(build_env)
+    states = [(s["results"], s["state_string"]) for s in build.steps]
+    master_file = build_env.basedir / "files" / "absent.txt"
+    assert states[0] == (
+        FAILURE,
+        f"cannot read files/absent.txt on the master ({master_file}): "
+        "No such file or directory (failure)",
+    )
+    assert states[1] == (FAILURE, "s rendered to NoneType None, not a string (failure)")
+    assert states[2][0] == FAILURE and "cannot be written as JSON" in states[2][1]
+    assert states[3] == (FAILURE, "masterdest rendered to None, not a path (failure)")
+    assert states[4][0] == EXCEPTION and "secret" in states[4][1]
+    assert "nope" in await stdio(build_env, build, "secret", "err.text")
