@@ -179,7 +179,7 @@ class Build:
                 self.request.id,
                 self.builder.botmaster.workers.workerid(self.worker_name),
                 self.builder.botmaster.masterid,
-                "starting",
+                "building",
             )
             await fill_properties(
                 self.properties,
@@ -210,6 +210,10 @@ class Build:
         if locks:
             started = time.monotonic()
             registry = self.builder.botmaster.locks
+            if not registry.is_available(locks, self.worker_name):
+                await self.master_data.builds.set_build_state_string(
+                    self.buildid, "waiting for locks"
+                )
             self._lock_wait = defer.Deferred.fromCoroutine(
                 registry.acquire_all(locks, self, self.worker_name)
             )
@@ -255,7 +259,6 @@ class Build:
         self.steps = self.builder.config.factory.new_steps()
         results: Results = SUCCESS
         terminate = False
-        await self.master_data.builds.set_build_state_string(self.buildid, "building")
         for step in self.steps:
             if (terminate or self.stopped is not None) and not step.alwaysRun:
                 continue

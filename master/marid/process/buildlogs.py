@@ -50,7 +50,8 @@ class OutputRouter:
         self._logs = dict(logs)
         self._extra = extra
 
-    def write(self, stream: str, text: str) -> None:
+    def write(self, stream: str, text: str) -> defer.Deferred[None] | None:
+        """Route ``text``; a Deferred means "the log is behind: answer the worker later"."""
         if self._extra is not None:
             self._extra(stream, text)
         if stream.startswith("log:"):
@@ -58,9 +59,12 @@ class OutputRouter:
             target = self._logs.get(name)
             if target is None:
                 target = self._logs[name] = self._owner.open_lazy(self._step, name)
-            target.add_stdout(text)
         elif self._stdio is not None:
-            self._stdio.add_stream(stream, text)
+            target = self._stdio
+        else:
+            return None
+        target.add_stream("stdout" if stream.startswith("log:") else stream, text)
+        return target.room()
 
     async def flush(self) -> None:
         for target in (self._stdio, *self._logs.values()):

@@ -11,7 +11,10 @@ finally ``complete`` (``None`` or a failure). Facts the stream obeys:
 - ``elapsed`` is not sent after an interrupt;
 - text may arrive as bytes from older workers and is decoded here.
 
-Output is passed on as it arrives through ``on_output(stream, text)``; only
+Output is passed on as it arrives through ``on_output(stream, text)``; when
+``on_output`` returns a Deferred (the log store is behind), the answer to the
+worker's ``update`` waits for it, which is how a worker that pauses on
+unacknowledged output (``marid-worker``) is slowed to the master's pace. Only
 small results (``rc``, ``stat``, ``files``, ``failure_reason``, ``elapsed``)
 are kept. A lost connection ends the command with ``WorkerLostError``.
 """
@@ -135,14 +138,19 @@ class RemoteCommand(pb.Referenceable):
 
     # -- called by the worker ---------------------------------------------------
 
-    def remote_update(self, updates: list[Any]) -> int:
+    def remote_update(self, updates: list[Any]) -> int | defer.Deferred[int]:
         highest = 0
+        waits: list[defer.Deferred[Any]] = []
         for pair in updates:
             update, number = pair[0], pair[1]
             highest = max(highest, int(number or 0))
             for key, value in update.items():
-                self._update(_text(key), value)
-        return highest
+                wait = self._update(_text(key), value)
+                if isinstance(wait, defer.Deferred):
+                    waits.append(wait)
+        if not waits:
+            return highest
+        return defer.gatherResults(waits).addCallback(lambda _: highest)
 
     def remote_complete(self, failure: Any = None) -> None:
         if self._done is None or self._done.called:
@@ -154,14 +162,14 @@ class RemoteCommand(pb.Referenceable):
 
     # -- internals ----------------------------------------------------------------
 
-    def _update(self, key: str, value: Any) -> None:
+    def _update(self, key: str, value: Any) -> object:
         if key in STREAMS:
             if self.on_output is not None:
-                self.on_output(key, _text(value))
+                return self.on_output(key, _text(value))
         elif key == "log":
             name, text = value
             if self.on_output is not None:
-                self.on_output("log:" + _text(name), _text(text))
+                return self.on_output("log:" + _text(name), _text(text))
         elif key == "rc":
             self.result.rc = int(value)
         elif key == "elapsed":
@@ -174,6 +182,7 @@ class RemoteCommand(pb.Referenceable):
             self.result.files = [_text(f) for f in value]
         else:
             self.result.other[key] = value
+        return None
 
     def _on_lost(self) -> None:
         if self._done is not None and not self._done.called:

@@ -16,6 +16,11 @@ state strings) goes through it, replacing each value in the build's
 ``props.secrets_used`` with ``<secret>``. It runs on whole lines just before
 storing, so a secret cannot straddle two batches.
 
+Backpressure: ``room()`` gives a Deferred while more than ``BACKLOG_HIGH`` is
+queued, fired once the writer has taken the queue; the output router returns
+it to ``RemoteCommand``, which then holds back its answer to the worker, so the
+master's memory stays bounded when output arrives faster than it is stored.
+
 Limits: ``logMaxSize`` bytes are stored from the start of a log; past that, only
 the last ``logMaxTailSize`` bytes (whole lines) are kept and added at the end
 after a header line saying how much was dropped.
@@ -36,6 +41,10 @@ log = Logger()
 
 BATCH_BYTES = 64 * 1024
 BATCH_SECONDS = 0.5
+MAX_APPEND = 1024 * 1024
+"""At most this much text goes into one ``append_log``, so no write holds more."""
+BACKLOG_HIGH = 2 * 1024 * 1024
+"""Queued text above which ``room()`` asks the worker to wait (see RemoteCommand)."""
 MAX_PARTIAL = 256 * 1024
 """A line longer than this is cut, so an endless line cannot hold memory."""
 
@@ -96,6 +105,7 @@ class StepLog:
         self._timer: IDelayedCall | None = None
         self._drain: defer.Deferred[None] | None = None
         self._opened: defer.Deferred[int] = defer.Deferred()
+        self._room_waiters: list[defer.Deferred[None]] = []
 
     def opened(self, logid: int) -> None:
         """The log row exists: queued lines may be written."""
@@ -190,15 +200,43 @@ class StepLog:
         try:
             logid = self.logid if self.logid is not None else await self._opened
             while self._pending:
-                text = "".join(self._pending)
-                self._pending.clear()
-                self._pending_size = 0
+                text = self._take()
+                self._release_waiters()
                 try:
                     await self._sink.append_log(logid, redact(text, self._secrets))
                 except Exception:
                     log.failure("could not store lines of log {name}", name=self.name)
         finally:
             self._drain = None
+            self._release_waiters()
+
+    def _take(self) -> str:
+        """Up to ``MAX_APPEND`` of the queue (whole queued pieces), removed from it."""
+        size, count = 0, 0
+        for piece in self._pending:
+            if count and size + len(piece) > MAX_APPEND:
+                break
+            size += len(piece)
+            count += 1
+        taken = self._pending[:count]
+        del self._pending[:count]
+        self._pending_size -= size
+        return "".join(taken)
+
+    def room(self) -> defer.Deferred[None] | None:
+        """None when the queue is short; else a Deferred fired once it is below the mark."""
+        if self._pending_size <= BACKLOG_HIGH:
+            return None
+        self._kick()
+        waiter: defer.Deferred[None] = defer.Deferred()
+        self._room_waiters.append(waiter)
+        return waiter
+
+    def _release_waiters(self) -> None:
+        if self._room_waiters and self._pending_size <= BACKLOG_HIGH:
+            waiters, self._room_waiters = self._room_waiters, []
+            for waiter in waiters:
+                waiter.callback(None)
 
     async def flush(self) -> None:
         """Write everything queued so far (unfinished lines stay unfinished)."""

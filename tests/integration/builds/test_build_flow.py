@@ -34,6 +34,11 @@ c['builders'] = [
         steps.ShellCommand(name='bad', command=util.Interpolate(
             'echo %(kw:x)s', x=util.Transform(lambda: 1 / 0))),
         ok('after'))),
+    util.BuilderConfig(name='warnings', workernames=['w1'], factory=steps_of(
+        steps.ShellCommand(name='supp', command='echo "None : deprecated" > supp.txt'),
+        steps.Compile(command='echo "a.c:1: warning: x"; echo "b.c:2: warning: deprecated"',
+                      suppressionFile='supp.txt', warnOnWarnings=True),
+        steps.Compile(name='missing', command='true', suppressionFile='nope.txt'))),
     util.BuilderConfig(name='decoded', workernames=['w1'], factory=steps_of(
         steps.ShellCommand(name='rc3', command='exit 3', warnOnWarnings=True,
                            decodeRC={0: util.SUCCESS, 3: util.WARNINGS}))),
@@ -106,3 +111,15 @@ async def test_a_bad_renderable_is_an_exception_in_the_build_not_a_crash(
     # the master goes on building
     build, _ = await run_build(build_env, "decoded")
     assert build["results"] == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_compile_reads_its_suppression_file_from_the_worker(build_env: BuildEnv) -> None:
+    build_env.write_config(CONFIG)
+    build_env.start_worker("w1")
+    await build_env.start_master("w1")
+    build, steps = await run_build(build_env, "warnings")
+    assert [s["results"] for s in steps] == [0, 1, 2]
+    assert steps[1]["state_string"] == "compile (1 warnings)"
+    assert await build_env.log_text(build["buildid"], 1, "warnings__1_") == "a.c:1: warning: x\n"
+    assert steps[2]["state_string"].startswith("cannot read nope.txt from the worker")

@@ -145,3 +145,49 @@ async def test_finish_is_idempotent_and_later_text_is_ignored() -> None:
     await log.finish()
     log.add_stdout("late\n")
     assert sink.text == "oa\n"
+
+
+def test_a_long_queue_asks_the_worker_to_wait_and_appends_stay_bounded() -> None:
+    from twisted.internet import defer
+
+    from marid.process.steplog import BACKLOG_HIGH, MAX_APPEND
+
+    pending: list[defer.Deferred[tuple[int, int]]] = []
+    sizes: list[int] = []
+
+    class SlowSink(Sink):
+        async def append_log(self, logid: int, content: str) -> tuple[int, int]:
+            sizes.append(len(content))
+            d: defer.Deferred[tuple[int, int]] = defer.Deferred()
+            pending.append(d)
+            return await d
+
+    log = StepLog("stdio", "s", SlowSink(), Clock(), set())
+    log.opened(1)
+    chunk = "x" * (BATCH_BYTES - 2) + "\n"
+    waits = []
+    for _ in range(3 * BACKLOG_HIGH // BATCH_BYTES):
+        log.add_stdout(chunk)
+        waits.append(log.room())
+    assert waits[0] is None and waits[-1] is not None  # the store fell behind
+    blocked = [w for w in waits if w is not None]
+    while pending:
+        pending.pop(0).callback((0, 0))
+    assert all(w.called for w in blocked)
+    assert max(sizes) <= MAX_APPEND
+    assert sum(sizes) == 3 * BACKLOG_HIGH // BATCH_BYTES * BATCH_BYTES
+
+
+def test_the_workers_update_is_answered_only_when_the_log_has_room() -> None:
+    from twisted.internet import defer
+
+    from marid.process.remotecommand import RemoteCommand
+
+    gate: defer.Deferred[None] = defer.Deferred()
+    command = RemoteCommand("shell", {}, on_output=lambda stream, text: gate)
+    answer = command.remote_update([[{"stdout": "x\n"}, 0]])
+    assert isinstance(answer, defer.Deferred) and not answer.called
+    gate.callback(None)
+    assert answer.result == 0
+    plain = RemoteCommand("shell", {}, on_output=lambda stream, text: None)
+    assert plain.remote_update([[{"stdout": "x\n"}, 0]]) == 0
