@@ -35,7 +35,7 @@ def test_valid_endpoint_strings_are_kept_as_written(description: str) -> None:
         ("http:8010", "unknown endpoint type 'http'"),
         ("tcp", "names no port"),
         ("tcp:99999", "port '99999' is not a number between 0 and 65535"),
-        ("tcp:80:interfaces=1.2.3.4", "'tcp' endpoints take no option 'interfaces'"),
+        ("tcp:80:interfaces=127.0.0.4", "'tcp' endpoints take no option 'interfaces'"),
         ("tcp:80:81", "too many positional arguments"),
         ("unix:", "names no socket path"),
         ("systemd:index=0", "needs domain="),

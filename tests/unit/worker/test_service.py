@@ -34,9 +34,9 @@ def test_host_and_port_dial_a_hostname_endpoint() -> None:
 
 def test_a_connection_string_is_used_instead_of_host_and_port() -> None:
     endpoint = make_endpoint(
-        MemoryReactorClock(), config(connection_string="tcp:host=10.1.2.3:port=7")
+        MemoryReactorClock(), config(connection_string="tcp:host=127.0.0.3:port=7")
     )
-    assert (endpoint._host, endpoint._port) == ("10.1.2.3", 7)  # type: ignore[attr-defined]
+    assert (endpoint._host, endpoint._port) == ("127.0.0.3", 7)  # type: ignore[attr-defined]
 
 
 def test_a_bad_connection_string_is_a_config_error() -> None:

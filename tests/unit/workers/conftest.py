@@ -68,7 +68,7 @@ def connect(
         password: str = "pass",
         bot: FakeBot | None = None,
         *,
-        host: str = "192.0.2.7",
+        host: str = "127.0.0.7",
         port: int = 40001,
     ) -> tuple[WorkerClient, FakeBot]:
         client = WorkerClient(manager.factory, clock, host=host, port=port)

@@ -140,7 +140,7 @@ class WorkerClient:
     """One worker connected to a server factory through ``iosim``, from a given peer address."""
 
     def __init__(
-        self, server_factory: Any, clock: task.Clock, *, host: str = "192.0.2.7", port: int = 40001
+        self, server_factory: Any, clock: task.Clock, *, host: str = "127.0.0.7", port: int = 40001
     ) -> None:
         self.factory = pb.PBClientFactory()
         self.server = server_factory.buildProtocol(IPv4Address("TCP", host, port))

@@ -109,10 +109,10 @@ def test_a_second_login_is_rejected_while_the_first_connection_answers(
     assert not result.check(UnauthorizedLogin)  # a real worker stops instead of retrying
     assert first.connected
     conn = manager.get_connection("w1")
-    assert conn is not None and conn.peer == "192.0.2.7:1000"
+    assert conn is not None and conn.peer == "127.0.0.7:1000"
     assert "second login" in old_bot.messages[-1]
     assert new_bot.messages == []
-    assert any("refused a second login from 192.0.2.7:2000" in line for line in log)
+    assert any("refused a second login from 127.0.0.7:2000" in line for line in log)
 
 
 def test_a_second_login_replaces_a_first_connection_that_does_not_answer(
@@ -130,7 +130,7 @@ def test_a_second_login_replaces_a_first_connection_that_does_not_answer(
     assert not first.connected
     assert second.result and not isinstance(second.result[0], Failure)
     conn = manager.get_connection("w1")
-    assert conn is not None and conn.peer == "192.0.2.7:2000"
+    assert conn is not None and conn.peer == "127.0.0.7:2000"
     assert new_bot.messages[0] == "attached"
     assert len(store.named("worker_connected")) == 2
     assert store.named("worker_disconnected") == []

@@ -40,7 +40,7 @@ def test_a_worker_with_the_right_password_attaches_in_the_protocol_order(
     assert bot.builder_lists == [[("b1", "b1"), ("b 2/x", "b_2_x")]]
     assert bot.messages == ["attached", "attached", "attached"]  # then one per new builder
     conn = manager.get_connection("w1")
-    assert conn is not None and conn.peer == "192.0.2.7:40001"
+    assert conn is not None and conn.peer == "127.0.0.7:40001"
     assert sorted(conn.builders) == ["b 2/x", "b1"]
     assert manager.connected_names() == ["w1"]
     (connected,) = store.named("worker_connected")
@@ -142,7 +142,7 @@ class KeepAliveRecordingTransport(iosim.FakeTransport):
 
 
 def test_accepted_sockets_get_tcp_keepalive(manager: WorkerManager) -> None:
-    server = manager.factory.buildProtocol(IPv4Address("TCP", "192.0.2.1", 1))
+    server = manager.factory.buildProtocol(IPv4Address("TCP", "127.0.0.2", 1))
     transport = KeepAliveRecordingTransport(server)
 
     server.makeConnection(transport)
