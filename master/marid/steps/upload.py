@@ -113,7 +113,29 @@ class _Uploader(TransferStep):
             await self.add_url(str(self.urlText or default_text), str(self.url))
 
 
-class FileUpload(_Uploader):
+class _SingleUploader(_Uploader):
+    """An upload of one ``workersrc`` to ``masterdest``; subclasses say how in ``upload_to``."""
+
+    workersrc: Any
+
+    def check_config(self, errors: ErrorCollector) -> None:
+        super().check_config(errors)
+        _check_source(self, self.workersrc, "workersrc", errors)
+
+    async def upload_to(self, source: str, dest: str) -> int:
+        raise NotImplementedError
+
+    async def run(self) -> int:
+        dest = await self.destination()
+        source = await self.path_argument(self.workersrc, "workersrc")
+        await self.set_state_string(f"uploading {worker_basename(self, source)}")
+        result = await self.upload_to(source, dest)
+        if result == SUCCESS:
+            await self.add_result_url(os.path.basename(dest))
+        return result
+
+
+class FileUpload(_SingleUploader):
     """Copy ``workersrc`` from the worker to ``masterdest`` on the master."""
 
     name = "upload"
@@ -132,21 +154,11 @@ class FileUpload(_Uploader):
         super().__init__(masterdest=masterdest, mode=mode, keepstamp=keepstamp, **kwargs)
         self.workersrc = workersrc
 
-    def check_config(self, errors: ErrorCollector) -> None:
-        super().check_config(errors)
-        _check_source(self, self.workersrc, "workersrc", errors)
-
-    async def run(self) -> int:
-        dest = await self.destination()
-        source = await self.path_argument(self.workersrc, "workersrc")
-        await self.set_state_string(f"uploading {worker_basename(self, source)}")
-        result = await self.upload_file(source, dest)
-        if result == SUCCESS:
-            await self.add_result_url(os.path.basename(dest))
-        return result
+    async def upload_to(self, source: str, dest: str) -> int:
+        return await self.upload_file(source, dest)
 
 
-class DirectoryUpload(_Uploader):
+class DirectoryUpload(_SingleUploader):
     """Copy the directory ``workersrc`` from the worker into ``masterdest`` on the master."""
 
     name = "upload"
@@ -165,18 +177,8 @@ class DirectoryUpload(_Uploader):
         super().__init__(masterdest=masterdest, compress=compress, **kwargs)
         self.workersrc = workersrc
 
-    def check_config(self, errors: ErrorCollector) -> None:
-        super().check_config(errors)
-        _check_source(self, self.workersrc, "workersrc", errors)
-
-    async def run(self) -> int:
-        dest = await self.destination()
-        source = await self.path_argument(self.workersrc, "workersrc")
-        await self.set_state_string(f"uploading {worker_basename(self, source)}")
-        result = await self.upload_directory(source, dest)
-        if result == SUCCESS:
-            await self.add_result_url(os.path.basename(dest))
-        return result
+    async def upload_to(self, source: str, dest: str) -> int:
+        return await self.upload_directory(source, dest)
 
 
 class MultipleFileUpload(_Uploader):
