@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from marid.master import START_FAILED, STARTED
 from marid.scripts.errors import UsageError
@@ -43,7 +44,7 @@ def start(args: argparse.Namespace) -> int:
 
 def _start_daemon(basedir: str, args: argparse.Namespace) -> int:
     log_path = os.path.join(basedir, LOGFILE)
-    tail = LogTail(log_path)
+    tail = LogTail(Path(log_path))
     command = [
         sys.executable,
         "-m",

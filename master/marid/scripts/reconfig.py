@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 
 from marid.master import RECONFIG_APPLIED, RECONFIG_BEGIN, RECONFIG_FAILED
 from marid.scripts.errors import UsageError
@@ -22,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     pid = read_pid(basedir)
     if pid is None:
         raise UsageError(f"no master is running in {basedir}")
-    tail = LogTail(os.path.join(basedir, LOGFILE))
+    tail = LogTail(Path(basedir) / LOGFILE)
     os.kill(pid, signal.SIGHUP)
     deadline = time.monotonic() + args.timeout
     begun = False
