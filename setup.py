@@ -39,6 +39,7 @@ setup(
         "SQLAlchemy>=2.0,<3",
         "alembic>=1.13",
         "zstandard>=0.22",
+        "autobahn>=23.6",
     ],
     extras_require={
         "postgres": ["psycopg[binary]>=3.1"],

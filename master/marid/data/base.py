@@ -28,6 +28,8 @@ class Kind(Enum):
     COLLECTION = "collection"
     ENTITY = "entity"
     RAW = "raw"
+    # A whole JSON document in a shape of its own (the UI's aggregate views).
+    DOCUMENT = "document"
 
 
 @dataclass
@@ -71,6 +73,10 @@ class Endpoint:
         raise NotImplementedError
 
     async def get_raw(self, args: dict[str, Any]) -> RawContent | None:
+        raise NotImplementedError
+
+    async def get_document(self, args: dict[str, Any]) -> dict[str, Any] | None:
+        """For ``Kind.DOCUMENT``: the answer; ``args`` holds the path and query arguments."""
         raise NotImplementedError
 
 

@@ -20,11 +20,13 @@ from marid.data import (
     forceschedulers,
     logchunks,
     logs,
+    logsearch,
     masters,
     properties,
     schedulers,
     sourcestamps,
     steps,
+    ui,
     workers,
 )
 from marid.data.base import Endpoint, Kind, Page, RawContent
@@ -50,6 +52,8 @@ ENDPOINT_MODULES = (
     schedulers,
     changesources,
     forceschedulers,
+    ui,
+    logsearch,
 )
 
 
@@ -62,6 +66,7 @@ class Result:
     items: list[dict[str, Any]]
     total: int | None = None
     raw: RawContent | None = None
+    document: dict[str, Any] | None = None
 
 
 def split_path(path: str | tuple[str, ...]) -> tuple[str, ...]:
@@ -108,6 +113,13 @@ class DataConnector:
         self, path: str | tuple[str, ...], args: Mapping[str, list[str]] | None = None
     ) -> tuple[Result, ResultSpec]:
         endpoint, path_args = self.lookup(path)
+        if endpoint.kind is Kind.DOCUMENT:
+            document = await endpoint.get_document({**path_args, "_args": args or {}})
+            if document is None:
+                raise NotFoundError(f"not found: {'/'.join(split_path(path))}")
+            return Result(Kind.DOCUMENT, endpoint.root, [], document=document), parse_args(
+                {}, endpoint.fields
+            )
         spec = parse_args(args or {}, endpoint.fields, entity_fields=set(endpoint.extra_fields))
         if endpoint.kind is Kind.RAW:
             raw = await endpoint.get_raw(path_args)

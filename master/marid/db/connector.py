@@ -12,12 +12,14 @@ from marid.db.changes import ChangesComponent
 from marid.db.changesources import ChangeSourcesComponent
 from marid.db.engine import make_engine
 from marid.db.logs import LogsComponent
+from marid.db.logsearch import LogSearchComponent
 from marid.db.masters import MastersComponent
 from marid.db.pool import DBThreadPool
 from marid.db.schedulers import SchedulersComponent
 from marid.db.sourcestamps import SourceStampsComponent
 from marid.db.state import StateComponent
 from marid.db.steps import StepsComponent
+from marid.db.views import ViewsComponent
 from marid.db.workers import WorkersComponent
 
 
@@ -38,6 +40,8 @@ class DBConnector:
         self.logs = LogsComponent(self.pool)
         self.schedulers = SchedulersComponent(self.pool)
         self.changesources = ChangeSourcesComponent(self.pool)
+        self.logsearch = LogSearchComponent(self.pool)
+        self.views = ViewsComponent(self.pool)
         self.state = StateComponent(self.pool)
 
     def start(self) -> None:

@@ -135,6 +135,9 @@ class RestResource(resource.Resource):
             )
             return
         result, _ = await self.data.get(path, _decode_args(request))
+        if result.kind is Kind.DOCUMENT:
+            self._send(request, encode_json(result.document))
+            return
         if result.kind is Kind.RAW:
             assert result.raw is not None
             await self._stream(request, result.raw)

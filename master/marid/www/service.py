@@ -1,8 +1,9 @@
 """The web service: one twisted.web Site on the configured endpoint, reconfigurable live.
 
-The site's tree is ``/`` (a small index), ``/api/v2/...`` (REST). When a
-reconfig changes ``c['www']['port']``, the old listener is closed and the new
-one opened; a port that cannot be opened fails the reconfig loudly and the
+The site's tree is ``/`` (the built web UI from ``static/``, or a small
+index page when the UI was not built), ``/config`` (what the UI needs to know),
+``/api/v2/...`` (REST) and ``/ws`` (live events). When a reconfig changes
+``c['www']['port']``, the old listener is closed and the new one opened; a port that cannot be opened fails the reconfig loudly and the
 old listener is kept.
 """
 
@@ -10,18 +11,22 @@ from __future__ import annotations
 
 import html
 import json
+from pathlib import Path
 from typing import Any
 
 from twisted.application import service
 from twisted.internet import defer, endpoints
 from twisted.logger import Logger
-from twisted.web import resource, server
+from twisted.web import resource, server, static
 
 from marid import __version__
 from marid.data.connector import DataConnector
 from marid.www.rest import RestResource
+from marid.www.ws import make_ws_resource
 
 log = Logger()
+
+STATIC_DIR = Path(__file__).parent / "static"
 
 
 class IndexResource(resource.Resource):
@@ -41,6 +46,23 @@ class IndexResource(resource.Resource):
             f"<h1>{title}</h1><p>Marid {html.escape(__version__)}. "
             f'REST API: <a href="api/v2/masters">api/v2</a>.</p></body></html>'
         ).encode()
+
+
+class StaticUI(static.File):
+    """The built UI: ``index.html`` is never cached, the hashed ``assets/`` are cached for good."""
+
+    def render_GET(self, request: server.Request) -> Any:
+        immutable = b"/assets/" in (request.path or b"")
+        cache = b"public, max-age=31536000, immutable" if immutable else b"no-cache"
+        request.setHeader(b"cache-control", cache)
+        return super().render_GET(request)
+
+    def createSimilarFile(self, path: str) -> static.File:
+        similar = StaticUI(path, self.defaultType, self.ignoredExts, self.registry)
+        similar.processors = self.processors
+        similar.indexNames = self.indexNames[:]
+        similar.childNotFound = self.childNotFound
+        return similar
 
 
 class ConfigResource(resource.Resource):
@@ -67,16 +89,24 @@ class WWWService(service.Service):
         self.port_description: str | None = None
         # IListeningPort; typed Any because zope interfaces do not type-check as protocols.
         self.listening: Any = None
+        self.allowed_origins: list[str] = []
+        self.ws_ping_interval: float = 0
         self.site = self._make_site()
 
-    def _make_site(self) -> server.Site:
-        root = resource.Resource()
+    def _make_site(self, static_dir: Path = STATIC_DIR) -> server.Site:
         self.index = IndexResource(self.title)
-        root.putChild(b"", self.index)
+        root: resource.Resource
+        if (static_dir / "index.html").is_file():
+            root = StaticUI(str(static_dir))
+        else:
+            root = resource.Resource()
+            root.putChild(b"", self.index)
         root.putChild(b"config", ConfigResource(self))
         api = resource.Resource()
         api.putChild(b"v2", RestResource(self.data))
         root.putChild(b"api", api)
+        ws_resource, self.ws_factory = make_ws_resource(self)
+        root.putChild(b"ws", ws_resource)
         site = server.Site(root)
         site.displayTracebacks = False
         site.noisy = False
@@ -92,6 +122,13 @@ class WWWService(service.Service):
             "user": {"anonymous": True},
         }
 
+    def user_for_headers(self, headers: dict[str, str]) -> dict[str, Any]:
+        """The user a websocket handshake's headers (cookie, proxy header) belong to."""
+        return {"anonymous": True}
+
+    async def check_read(self, path: tuple[str, ...], user: dict[str, Any]) -> None:
+        """Raise ``WsError(403, ...)`` when ``user`` may not read ``path`` (authz)."""
+
     async def reconfig(self, cfg: Any) -> None:
         """Apply ``cfg``'s port and metadata; reopen the listener only when the port changed.
 
@@ -103,6 +140,10 @@ class WWWService(service.Service):
         self.title_url = cfg.title_url
         self.buildbot_url = cfg.buildbot_url
         self.index.title = cfg.title
+        self.allowed_origins = list(cfg.www.allowed_origins)
+        if cfg.www.ws_ping_interval != self.ws_ping_interval:
+            self.ws_ping_interval = cfg.www.ws_ping_interval
+            self.ws_factory.apply_options()
 
     async def _listen(self, description: str | None) -> None:
         new_port: Any = None

@@ -9,79 +9,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from io import BytesIO
-from typing import Any
 
 import pytest
 import pytest_twisted
 from twisted.internet import reactor
-from twisted.internet.defer import Deferred
-from twisted.internet.protocol import Protocol, connectionDone
-from twisted.python.failure import Failure
-from twisted.web.client import Agent, FileBodyProducer, ResponseDone
-from twisted.web.http_headers import Headers
 from twisted.web.resource import Resource
 from twisted.web.server import Site
 
 from marid.www.rest import RestResource
 from tests.fixtures.data import RecordingData
+from tests.fixtures.http import Client
 from tests.integration.data.scenario import MASTER_KEYS, master_with_builders, started_build
 
 pytestmark = pytest.mark.db_backends("sqlite")
-
-
-@dataclass
-class Response:
-    status: int
-    headers: Headers
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    def header(self, name: str) -> str | None:
-        values = self.headers.getRawHeaders(name.encode())
-        return values[0].decode() if values else None
-
-
-class _Collect(Protocol):
-    """Reads a response body (``readBody`` warns about this transport in Twisted 26)."""
-
-    def __init__(self, done: Deferred[bytes]) -> None:
-        self.done = done
-        self.parts: list[bytes] = []
-
-    def dataReceived(self, data: bytes) -> None:
-        self.parts.append(data)
-
-    def connectionLost(self, reason: Failure = connectionDone) -> None:
-        if reason.check(ResponseDone):
-            self.done.callback(b"".join(self.parts))
-        else:
-            self.done.errback(reason)
-
-
-class Client:
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.agent = Agent(reactor)
-
-    async def request(self, method: bytes, path: str, body: bytes | None = None) -> Response:
-        producer = None if body is None else FileBodyProducer(BytesIO(body))
-        response = await self.agent.request(
-            method,
-            f"{self.base}{path}".encode(),
-            Headers({b"content-type": [b"application/json"]}),
-            producer,
-        )
-        done: Deferred[bytes] = Deferred()
-        response.deliverBody(_Collect(done))
-        content = await done
-        return Response(response.code, response.headers, content)
-
-    async def get(self, path: str) -> Response:
-        return await self.request(b"GET", path)
 
 
 @pytest_twisted.async_yield_fixture()

@@ -1,0 +1,68 @@
+"""Aggregate reads for the web UI: one request per page instead of dozens.
+
+``ui/home`` (running and recent builds, workers and queue summary),
+``ui/builders`` (every builder with its last builds and its running and
+pending counts) and ``ui/build/N`` (a build with its properties, steps and
+their logs, worker, changes, request, triggered builds and parent). Their
+answers are documents of their own shape, described in docs/rest-api.md; each
+is read in one database transaction (``db/views.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from marid.data.base import Endpoint, Kind
+from marid.data.errors import InvalidQueryError
+
+MAX_RECENT = 500
+MAX_LAST = 50
+
+
+def int_arg(args: Mapping[str, list[str]], name: str, default: int, top: int) -> int:
+    """The query argument ``name`` as an int in ``0..top``; 400 when it is not one."""
+    values = args.get(name)
+    if not values:
+        return default
+    try:
+        value = int(values[-1])
+    except ValueError:
+        raise InvalidQueryError(f"{name!r} must be an integer, not {values[-1]!r}") from None
+    if not 0 <= value <= top:
+        raise InvalidQueryError(f"{name!r} must be between 0 and {top}, not {value}")
+    return value
+
+
+class HomeEndpoint(Endpoint):
+    kind = Kind.DOCUMENT
+    root = "home"
+    patterns = ("ui/home",)
+
+    async def get_document(self, args: dict[str, Any]) -> dict[str, Any] | None:
+        recent = int_arg(args["_args"], "recent", 50, MAX_RECENT)
+        document: dict[str, Any] = await self.db.views.home(recent)
+        return document
+
+
+class BuildersViewEndpoint(Endpoint):
+    kind = Kind.DOCUMENT
+    root = "builders"
+    patterns = ("ui/builders",)
+
+    async def get_document(self, args: dict[str, Any]) -> dict[str, Any] | None:
+        last = int_arg(args["_args"], "last", 5, MAX_LAST)
+        return {"builders": await self.db.views.builders(last)}
+
+
+class BuildViewEndpoint(Endpoint):
+    kind = Kind.DOCUMENT
+    root = "build"
+    patterns = ("ui/build/n:buildid",)
+
+    async def get_document(self, args: dict[str, Any]) -> dict[str, Any] | None:
+        document: dict[str, Any] | None = await self.db.views.build(args["buildid"])
+        return document
+
+
+ENDPOINTS = (HomeEndpoint, BuildersViewEndpoint, BuildViewEndpoint)

@@ -1,0 +1,110 @@
+"""Searching a log on the server, chunk by chunk, without loading the whole log.
+
+A search reads the chunks from a starting line on, in order, and runs the
+pattern over each chunk's text at once (not line by line), turning match
+positions into line numbers by counting newlines. It stops after ``limit``
+matching lines or after ``budget`` bytes of text, whichever comes first, and
+says where to continue, so a search of a 1 GB log is a series of bounded
+requests rather than one that holds a thread for a minute.
+
+In a stdio log every line starts with its stream character; a match is
+checked again against the line without it, so that searching ``o`` does not
+match every stdout line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from marid.db import logcompression, model
+from marid.db.base import Component
+
+lc = model.logchunks
+
+# Text scanned per request at most before answering "more".
+DEFAULT_BUDGET = 64 * 1024 * 1024
+
+
+@dataclass
+class SearchResult:
+    matches: list[tuple[int, str]] = field(default_factory=list)  # (line, text)
+    next_line: int | None = None  # where to continue; None: the end was reached
+
+
+def search_text(
+    text: str, first_line: int, pattern: re.Pattern[str], prefixed: bool, wanted: int
+) -> tuple[list[tuple[int, str]], int | None]:
+    """Matching lines of ``text`` (whole lines, each ending in newline) numbered from
+    ``first_line``; stops at ``wanted`` matches and then gives the line to resume at."""
+    found: list[tuple[int, str]] = []
+    pos = 0
+    line_no = first_line
+    counted_to = 0
+    while len(found) < wanted:
+        m = pattern.search(text, pos)
+        if m is None:
+            return found, None
+        start = text.rfind("\n", 0, m.start()) + 1
+        end = text.find("\n", m.start())
+        end = len(text) if end < 0 else end
+        line_no += text.count("\n", counted_to, start)
+        counted_to = start
+        line = text[start:end]
+        body = line[1:] if prefixed else line
+        if not prefixed or pattern.search(body):
+            found.append((line_no, body))
+        pos = end + 1
+    return found, line_no + 1 if pos < len(text) else None
+
+
+class LogSearchComponent(Component):
+    async def search(
+        self,
+        logid: int,
+        pattern: re.Pattern[str],
+        *,
+        prefixed: bool,
+        from_line: int = 0,
+        limit: int = 100,
+        budget: int = DEFAULT_BUDGET,
+    ) -> SearchResult:
+        # "^" must see a line's start after its stream character: strip them first.
+        anchored = "^" in pattern.pattern
+
+        def thd(conn: sa.Connection) -> SearchResult:
+            result = SearchResult()
+            scanned = 0
+            rows = conn.execute(
+                sa.select(lc.c.first_line, lc.c.last_line, lc.c.content, lc.c.compressed)
+                .where(lc.c.logid == logid, lc.c.last_line >= from_line)
+                .order_by(lc.c.first_line)
+                .execution_options(yield_per=8)
+            )
+            for first, last, stored, codec in rows:
+                if scanned >= budget:
+                    result.next_line = first
+                    break
+                text = logcompression.decompress(stored, codec).decode("utf-8", "replace")
+                start = first
+                if from_line > first:
+                    cut = 0
+                    for _ in range(from_line - first):
+                        cut = text.index("\n", cut) + 1
+                    text, start = text[cut:], from_line
+                scanned += len(text)
+                if prefixed and anchored:
+                    text = "\n".join(line[1:] for line in text.split("\n"))
+                found, resume = search_text(
+                    text, start, pattern, prefixed and not anchored, limit - len(result.matches)
+                )
+                result.matches.extend(found)
+                if len(result.matches) >= limit:
+                    result.next_line = resume if resume is not None else last + 1
+                    break
+            rows.close()
+            return result
+
+        return await self.pool.run(thd)
