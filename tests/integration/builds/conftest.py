@@ -6,6 +6,8 @@ factories, builders), and worker processes (``marid-worker`` by default, the
 real ``buildbot-worker`` from the interop venv on request) started and killed
 by PID. ``force`` adds a buildset through the data API and ``finished``
 waits for it through the MQ, so nothing polls on a timer except ``eventually``.
+``daemon_master`` runs the same directory as a separate master process with
+the real ``marid`` command instead (see ``daemon.py``).
 Everything talks over 127.0.0.1.
 """
 
@@ -21,7 +23,7 @@ import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import pytest_twisted
@@ -31,6 +33,9 @@ from twisted.logger import formatEventAsClassicLogText, globalLogPublisher
 from marid.db.engine import make_engine
 from marid.db.migrate import upgrade
 from marid.master import BuildMaster
+
+if TYPE_CHECKING:
+    from tests.integration.builds.daemon import DaemonMaster
 
 HEADER = """\
 from marid.plugins import worker, steps, util, schedulers
@@ -225,6 +230,17 @@ async def build_env(tmp_path: Path) -> AsyncIterator[BuildEnv]:
     env = BuildEnv(tmp_path)
     yield env
     await env.stop()
+
+
+@pytest_twisted.async_yield_fixture
+async def daemon_master(build_env: BuildEnv) -> AsyncIterator[DaemonMaster]:
+    """The ``build_env`` directory made by ``marid create-master``, for ``marid start``."""
+    from tests.integration.builds.daemon import DaemonMaster  # it imports this module
+
+    daemon = DaemonMaster(build_env)
+    await daemon.create()
+    yield daemon
+    daemon.kill_if_running()
 
 
 @pytest.fixture
