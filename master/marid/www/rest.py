@@ -82,6 +82,8 @@ class RestResource(resource.Resource):
     def __init__(self, data: DataConnector):
         super().__init__()
         self.data = data
+        # c['www']['json_cache_seconds']: how long a browser may reuse a successful read.
+        self.cache_seconds = 0
 
     # -- request plumbing ----------------------------------------------------
 
@@ -118,7 +120,9 @@ class RestResource(resource.Resource):
     def _send(self, request: server.Request, body: bytes, status: int = 200) -> None:
         request.setResponseCode(status)
         request.setHeader(b"content-type", JSON_TYPE)
-        request.setHeader(b"cache-control", b"no-cache")
+        cacheable = self.cache_seconds and status == 200 and request.method == b"GET"
+        cache = f"max-age={self.cache_seconds}".encode() if cacheable else b"no-cache"
+        request.setHeader(b"cache-control", cache)
         request.write(body)
         request.finish()
 

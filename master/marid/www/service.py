@@ -103,7 +103,8 @@ class WWWService(service.Service):
             root.putChild(b"", self.index)
         root.putChild(b"config", ConfigResource(self))
         api = resource.Resource()
-        api.putChild(b"v2", RestResource(self.data))
+        self.rest = RestResource(self.data)
+        api.putChild(b"v2", self.rest)
         root.putChild(b"api", api)
         ws_resource, self.ws_factory = make_ws_resource(self)
         root.putChild(b"ws", ws_resource)
@@ -141,6 +142,7 @@ class WWWService(service.Service):
         self.buildbot_url = cfg.buildbot_url
         self.index.title = cfg.title
         self.allowed_origins = list(cfg.www.allowed_origins)
+        self.rest.cache_seconds = cfg.www.json_cache_seconds
         if cfg.www.ws_ping_interval != self.ws_ping_interval:
             self.ws_ping_interval = cfg.www.ws_ping_interval
             self.ws_factory.apply_options()
