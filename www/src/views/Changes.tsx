@@ -1,0 +1,5 @@
+import { Empty } from "../components/common";
+
+export function ChangesView() {
+  return <Empty>Not written yet.</Empty>;
+}

@@ -1,0 +1,5 @@
+import { Empty } from "../components/common";
+
+export function GridView() {
+  return <Empty>Not written yet.</Empty>;
+}

@@ -1,0 +1,5 @@
+import { Empty } from "../components/common";
+
+export function PendingView() {
+  return <Empty>Not written yet.</Empty>;
+}
