@@ -7,7 +7,10 @@ PY := $(VENV)/bin/python
 PACKAGES := master/marid worker/marid_worker
 LINTED := master worker tests bench scripts
 
-.PHONY: demo demo-stop test lint services services-stop venv clean
+UI_BUILT := master/marid/www/static/index.html
+UI_SOURCES := $(shell find www/src www/index.html www/vite.config.ts www/tsconfig.json -type f 2>/dev/null)
+
+.PHONY: demo demo-stop test lint services services-stop browser venv www clean
 
 venv: $(VENV)/.installed
 
@@ -16,7 +19,17 @@ $(VENV)/.installed: setup.py worker/setup.py pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-demo: venv
+# The web UI, built by Vite into the Python package (served at / by the master).
+www: $(UI_BUILT)
+
+www/node_modules/.installed: www/package.json www/package-lock.json
+	cd www && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(UI_BUILT): www/node_modules/.installed $(UI_SOURCES)
+	cd www && npm run build
+
+demo: venv www
 	bash scripts/demo.sh $(VENV)
 
 demo-stop: venv
@@ -29,13 +42,18 @@ services:
 services-stop:
 	bash scripts/test-services.sh stop
 
-lint: venv
+browser:
+	bash scripts/browser-deps.sh
+
+lint: venv www/node_modules/.installed
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/ruff format --check $(LINTED)
 	$(VENV)/bin/mypy
+	cd www && npm run typecheck
 
-test: venv services lint
+test: venv services browser www lint
+	cd www && npm test
 	$(PY) -m pytest -q
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf $(VENV) build dist *.egg-info www/node_modules master/marid/www/static

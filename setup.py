@@ -57,6 +57,8 @@ setup(
             "mypy-zope>=1.0",
             "psycopg[binary]>=3.1",
             "PyMySQL>=1.1",
+            # Drives Debian's /usr/bin/chromium; never downloads a browser.
+            "playwright>=1.40",
         ],
     },
     entry_points={
