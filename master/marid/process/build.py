@@ -4,15 +4,17 @@ The distributor has claimed the request and counted the worker slot; ``run``
 then: adds the build row, stores the starting properties with one
 ``set_build_properties``, takes the builder's locks (all at once, so builds
 cannot deadlock), pings the worker and sends ``startBuild`` (pipelined; a
-failure means RETRY), runs the steps in order, and finishes: the build row,
+failure, or no answer within the connection's ``answer_window``, means RETRY
+and the worker is dropped), runs the steps in order, and finishes: the build row,
 then the request (completed, or unclaimed for a new build when the result is
 RETRY). The worker slot is freed as soon as the last step ends, before the
 bookkeeping, and the distributor is kicked at once.
 
 A step runs unless the build is stopping (a step failed with
 ``haltOnFailure``, an EXCEPTION/RETRY/CANCELLED, or ``stop``), in which case
-only ``alwaysRun`` steps still run. ``stop`` interrupts the running step and
-makes the result CANCELLED (or what the caller asks). Property changes made by
+only ``alwaysRun`` steps still run. ``stop`` interrupts the running step (or
+gives up waiting for locks or the ping) and makes the result CANCELLED (or
+what the caller asks). Property changes made by
 steps are written once per step (``flush_properties``).
 """
 
@@ -81,6 +83,7 @@ class Build:
         self._background: set[defer.Deferred[Any]] = set()
         self._slot_freed = False
         self._lock_wait: defer.Deferred[None] | None = None
+        self._ping_wait: defer.Deferred[Any] | None = None
         self.status: str | None = None  # the final status line when not just the result
 
     @property
@@ -167,6 +170,8 @@ class Build:
             self.current_step.interrupt(self.stopped)
         if self._lock_wait is not None and not self._lock_wait.called:
             self._lock_wait.cancel()  # the registry withdraws the request
+        if self._ping_wait is not None and not self._ping_wait.called:
+            self._ping_wait.cancel()  # a worker that does not answer must not delay the stop
 
     # -- the lifecycle -------------------------------------------------------------------
 
@@ -228,23 +233,29 @@ class Build:
             if waited:
                 await self.master_data.builds.add_build_locks_duration(self.buildid, waited)
         try:
-            if not await self._ping():
-                return RETRY
-            return await self._run_steps()
+            failed = await self._ping()
+            return failed if failed is not None else await self._run_steps()
         finally:
             if locks:
                 self.builder.botmaster.locks.release_all(self)
 
-    async def _ping(self) -> bool:
+    async def _ping(self) -> Results | None:
+        """Ping the worker and send ``startBuild``; the build's result if it cannot go on.
+
+        A failed ping gives RETRY. A stop while waiting gives the stop's result
+        at once: no step runs, not even ``alwaysRun``, on a worker that has not answered.
+        """
+        self._ping_wait = defer.gatherResults(
+            [self.connection.ping(), self.connection.start_build(self.builder_name)],
+            consumeErrors=True,
+        )
         try:
-            await defer.gatherResults(
-                [
-                    self.connection.remote_print("ping"),
-                    self.connection.start_build(self.builder_name),
-                ],
-                consumeErrors=True,
-            )
-        except Exception as error:
+            await self._ping_wait
+        except Exception as failed:
+            error = failed.subFailure.value if isinstance(failed, defer.FirstError) else failed
+            if isinstance(error, defer.CancelledError) and self.stopped is not None:
+                self.status = f"{self.stop_results.text}: {self.stopped} (waiting for the ping)"
+                return self.stop_results
             log.info(
                 "build {id}: worker {w} failed the ping: {e}",
                 id=self.buildid,
@@ -252,8 +263,10 @@ class Build:
                 e=error,
             )
             self.status = f"retry: the worker did not answer the ping ({error})"
-            return False
-        return True
+            return RETRY
+        finally:
+            self._ping_wait = None
+        return None
 
     async def _run_steps(self) -> Results:
         self.steps = self.builder.config.factory.new_steps()

@@ -8,8 +8,10 @@ the master's keepalives, and tells whoever asked when the link goes away.
 Thin calls that are one remote call (``remote_print``, ``start_command``...)
 return the Deferred of that call, so callers may pipeline them; calls with
 logic of their own are ``async``. Invariants: disconnect callbacks run exactly
-once; a failed or unanswered keepalive drops the connection; ``lose_connection``
-aborts the socket if a graceful close has not finished after ``ABORT_AFTER`` s.
+once; a failed or unanswered keepalive or ping drops the connection (both
+must be answered within ``answer_window``: the keepalive interval, at most
+``KEEPALIVE_TIMEOUT_MAX``); ``lose_connection`` aborts the socket if a
+graceful close has not finished after ``ABORT_AFTER`` s.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from typing import Any
 from twisted.internet import defer, task
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
-from marid.workers.errors import UnknownBuilder
+from marid.workers.errors import PingFailed, UnknownBuilder
 from marid.workers.protocol.pb import RemoteRef, is_connection_lost, is_no_such_method
 
 log = Logger()
@@ -85,8 +88,45 @@ class Connection:
     # -- master -> worker ----------------------------------------------------------
 
     def remote_print(self, message: str) -> defer.Deferred[Any]:
-        """Ask the worker to log ``message``; answered when it did (also a ping)."""
+        """Ask the worker to log ``message``; answered when it did."""
         return self.bot.call("print", message=message)
+
+    @property
+    def answer_window(self) -> float:
+        """Seconds a keepalive or a ping may take to be answered: the keepalive interval, capped."""
+        return min(self._keepalive_interval or KEEPALIVE_TIMEOUT_MAX, KEEPALIVE_TIMEOUT_MAX)
+
+    def ping(self) -> defer.Deferred[None]:
+        """``print("ping")``, answered within ``answer_window`` or ``PingFailed``.
+
+        A worker that fails the ping is dropped, as Buildbot does: otherwise
+        the retried build would go straight back to the same unresponsive
+        worker. Cancelling the ping (a stopped build) leaves the connection be.
+        """
+        window = self.answer_window
+        d = self.remote_print("ping")
+        d.addTimeout(window, self.clock)
+
+        def failed(failure: Failure) -> Failure:
+            if failure.check(defer.CancelledError):
+                return failure
+            reason = (
+                f"no answer within {window:g} s"
+                if failure.check(defer.TimeoutError)
+                else failure.getErrorMessage() or type(failure.value).__name__
+            )
+            if self.is_connected:
+                log.warn(
+                    "worker {name} ({peer}) failed a ping ({reason}); dropping the connection",
+                    name=self.name,
+                    peer=self.peer,
+                    reason=reason,
+                )
+                self.abort()
+            raise PingFailed(reason)
+
+        d.addCallbacks(lambda _: None, failed)
+        return d
 
     async def get_worker_info(self) -> dict[str, Any]:
         """Ask the worker what it is; the answer is also kept in ``info``."""
@@ -235,9 +275,8 @@ class Connection:
         if self._keepalive_pending or not self.is_connected:
             return
         self._keepalive_pending = True
-        interval = self._keepalive_interval or KEEPALIVE_TIMEOUT_MAX
         d = self.remote_print("keepalive")
-        d.addTimeout(min(interval, KEEPALIVE_TIMEOUT_MAX), self.clock)
+        d.addTimeout(self.answer_window, self.clock)
         d.addCallbacks(self._keepalive_answered, self._keepalive_failed)
 
     def _keepalive_answered(self, _: object) -> None:

@@ -6,7 +6,8 @@ The hierarchy::
      └── WorkerError
           ├── UnknownWorker        no worker of that name is configured
           ├── WorkerNotConnected   the worker is not attached (or did not attach in time)
-          └── UnknownBuilder       the worker has no such builder attached
+          ├── UnknownBuilder       the worker has no such builder attached
+          └── PingFailed           the worker did not answer a ping in time (or the link failed)
 
 Errors a worker itself receives over PB (a refused or rejected login) live in
 ``marid.workers.protocol.pb``, because they must be PB classes.
@@ -27,3 +28,7 @@ class WorkerNotConnected(WorkerError):
 
 class UnknownBuilder(WorkerError):
     """The worker has not attached the builder a command was meant for."""
+
+
+class PingFailed(WorkerError):
+    """The worker did not answer a ping; the message says why (the connection is dropped)."""

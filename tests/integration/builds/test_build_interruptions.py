@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 import pytest
 import pytest_twisted
 from twisted.internet import defer
 
 from marid.master import BuildMaster
+from marid.process.results import CANCELLED, RETRY, SUCCESS
 from tests.integration.builds.conftest import BuildEnv, eventually
 
 CONFIG = """
@@ -70,6 +74,74 @@ async def test_a_worker_lost_mid_build_gives_retry_and_the_request_runs_again(
     await build_env.finished(bsid, timeout=60)
     builds = (await build_env.get(f"buildrequests/{brid}/builds"))["builds"]
     assert [b["results"] for b in builds] == [5, 0]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_worker_that_does_not_answer_the_ping_gives_retry_and_builds_once_it_is_back(
+    build_env: BuildEnv,
+) -> None:
+    # keepalive_interval is also how long a ping may take to be answered
+    build_env.write_config(
+        CONFIG.replace(
+            "worker.Worker('w1', 'pw')", "worker.Worker('w1', 'pw', keepalive_interval=3)"
+        )
+    )
+    build_env.start_worker("w1")
+    await build_env.start_master("w1")
+    pid = build_env.processes["w1"].pid
+    os.kill(pid, signal.SIGSTOP)  # attached, but it answers nothing any more
+    try:
+        bsid, brid = await build_env.force("b1")
+
+        async def retried() -> bool:
+            builds = (await build_env.get(f"buildrequests/{brid}/builds"))["builds"]
+            return bool(builds) and builds[0]["complete"]
+
+        await eventually(retried, timeout=20)
+        (build,) = (await build_env.get(f"buildrequests/{brid}/builds"))["builds"]
+        assert build["results"] == RETRY
+        # the ping's own timeout, well before the first unanswered keepalive would be noticed
+        assert build["state_string"] == (
+            "retry: the worker did not answer the ping (no answer within 3 s)"
+        )
+        assert (await build_env.get(f"builds/{build['buildid']}/steps"))["steps"] == []
+        request = (await build_env.get(f"buildrequests/{brid}"))["buildrequests"][0]
+        assert not request["complete"] and not request["claimed"]  # queued again
+        (worker,) = (await build_env.get("workers"))["workers"]
+        assert worker["connected_to"] == []  # dropped, so the retry does not go back to it
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    await build_env.finished(bsid, timeout=60)  # it reconnects and the request runs
+    builds = (await build_env.get(f"buildrequests/{brid}/builds"))["builds"]
+    assert [b["results"] for b in builds] == [RETRY, SUCCESS]
+
+
+@pytest_twisted.ensureDeferred
+async def test_stopping_a_build_that_waits_for_the_ping_cancels_it_at_once(
+    build_env: BuildEnv,
+) -> None:
+    build_env.write_config(
+        CONFIG.replace(
+            "worker.Worker('w1', 'pw')", "worker.Worker('w1', 'pw', keepalive_interval=30)"
+        )
+    )
+    build_env.start_worker("w1")
+    await build_env.start_master("w1")
+    pid = build_env.processes["w1"].pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        bsid, brid = await build_env.force("b1")
+        await eventually(lambda: bool(build_env.m.botmaster and build_env.m.botmaster.builds))
+        (build,) = (await build_env.get(f"buildrequests/{brid}/builds"))["builds"]
+        status, body = await build_env.rpc(f"builds/{build['buildid']}", "stop", reason="enough")
+        assert status == 200, body
+        assert (await build_env.finished(bsid, timeout=20))["results"] == CANCELLED
+        (build,) = (await build_env.get(f"buildrequests/{brid}/builds"))["builds"]
+        assert build["state_string"] == "cancelled: enough (waiting for the ping)"
+        (worker,) = (await build_env.get("workers"))["workers"]
+        assert worker["connected_to"] != []  # a stop is no reason to drop the worker
+    finally:
+        os.kill(pid, signal.SIGCONT)
 
 
 @pytest_twisted.ensureDeferred

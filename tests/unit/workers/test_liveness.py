@@ -10,6 +10,7 @@ from twisted.internet import task
 from twisted.python.failure import Failure
 
 from marid.workers.config import Worker
+from marid.workers.errors import PingFailed
 from marid.workers.manager import WorkerManager
 from marid.workers.sessions import DUPLICATE_CHECK_TIMEOUT
 from tests.unit.workers.conftest import MASTERID, run
@@ -89,6 +90,67 @@ def test_worker_keepalives_are_recorded(
 
     conn = manager.get_connection("w1")
     assert conn is not None and conn.last_keepalive == 600
+
+
+# -- pings before a build ----------------------------------------------------------------
+
+
+def test_a_ping_is_answered_by_a_live_worker(
+    manager: WorkerManager, clock: task.Clock, connect: Connect
+) -> None:
+    configure(manager, Worker("w1", "pass", keepalive_interval=30))
+    client, bot = connect()
+    conn = manager.get_connection("w1")
+    assert conn is not None and conn.answer_window == 30
+    results: list[object] = []
+    conn.ping().addBoth(results.append)
+    client.pump.flush()
+
+    assert results == [None]
+    assert bot.messages[-1] == "ping"
+
+
+def test_an_unanswered_ping_fails_after_the_keepalive_window_and_drops_the_worker(
+    manager: WorkerManager, clock: task.Clock, connect: Connect, log: list[str]
+) -> None:
+    configure(manager, Worker("w1", "pass", keepalive_interval=3600))
+    client, bot = connect()
+    conn = manager.get_connection("w1")
+    assert conn is not None and conn.answer_window == 60  # the interval, at most 60 s
+    bot.hung = True
+    results: list[Failure] = []
+    conn.ping().addErrback(results.append)
+    client.pump.flush()
+
+    clock.advance(59)
+    client.pump.flush()
+    assert results == [] and manager.connected_names() == ["w1"]
+    clock.advance(1)
+    client.pump.flush()
+
+    (failure,) = results
+    assert failure.check(PingFailed) and failure.getErrorMessage() == "no answer within 60 s"
+    assert manager.connected_names() == [] and not client.connected
+    assert any("failed a ping (no answer within 60 s)" in line for line in log)
+
+
+def test_a_cancelled_ping_keeps_the_connection(
+    manager: WorkerManager, clock: task.Clock, connect: Connect
+) -> None:
+    configure(manager, Worker("w1", "pass", keepalive_interval=None))
+    client, bot = connect()
+    conn = manager.get_connection("w1")
+    assert conn is not None and conn.answer_window == 60  # without keepalives: 60 s
+    bot.hung = True
+    ping = conn.ping()
+    ping.addErrback(lambda f: None)
+    client.pump.flush()
+
+    ping.cancel()
+    clock.advance(60)
+    client.pump.flush()
+
+    assert manager.connected_names() == ["w1"] and client.connected
 
 
 # -- duplicate logins -------------------------------------------------------------------
