@@ -5,9 +5,10 @@ the way an operator does: ``marid create-master --force`` over it, then
 ``marid start``, ``marid stop`` and a SIGKILL of the pid in ``marid.pid``. The
 test keeps using the ``BuildEnv`` for the rest: ``write_config`` (fixed
 127.0.0.1 ports, so a restarted master and the workers find each other again),
-worker processes, and REST over HTTP. The blocking ``marid`` commands run in
-a thread so the test's reactor keeps turning. Whatever master is still running
-when the test ends is killed by its pid.
+worker processes, and REST over HTTP (``force`` through the force
+scheduler's JSON-RPC, ``wait_for_json`` polling with a deadline). The blocking
+``marid`` commands run in a thread so the test's reactor keeps turning.
+Whatever master is still running when the test ends is killed by its pid.
 """
 
 from __future__ import annotations
@@ -66,6 +67,15 @@ class DaemonMaster:
     async def stop(self, *options: str) -> subprocess.CompletedProcess[str]:
         return await marid("stop", *options, self.basedir)
 
+    def stop_in_background(self, *options: str) -> subprocess.Popen[str]:
+        """``marid stop OPTIONS`` left running, for a test that acts while it waits."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "marid.scripts.runner", "stop", *options, self.basedir],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
     @property
     def pid(self) -> int | None:
         return read_pid(self.basedir)
@@ -112,3 +122,23 @@ async def wait_for_json(
         message = f"GET {path}: still not as expected after {timeout} s: {last[0]!r}"
         raise AssertionError(message) from None
     return last[0]
+
+
+async def force(env: BuildEnv, builder: str) -> tuple[int, int]:
+    """Force ``builder`` through JSON-RPC, as the web UI does; ``(bsid, brid)``."""
+    status, body = await env.rpc("forceschedulers/force", "force", builderNames=[builder])
+    assert status == 200 and "result" in body, body
+    bsid, requests = body["result"]
+    (brid,) = requests.values()
+    return bsid, brid
+
+
+async def complete_buildset(env: BuildEnv, bsid: int) -> dict[str, Any]:
+    body = await wait_for_json(env, f"buildsets/{bsid}", lambda b: b["buildsets"][0]["complete"])
+    buildset: dict[str, Any] = body["buildsets"][0]
+    return buildset
+
+
+async def builds_of(env: BuildEnv, brid: int) -> list[dict[str, Any]]:
+    builds: list[dict[str, Any]] = (await env.get(f"buildrequests/{brid}/builds"))["builds"]
+    return builds

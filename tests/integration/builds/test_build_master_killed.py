@@ -8,13 +8,17 @@ what the next ``marid start`` makes of it.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest_twisted
 
 from marid.process.results import RETRY, SUCCESS
 from tests.integration.builds.conftest import BuildEnv
-from tests.integration.builds.daemon import DaemonMaster, wait_for_json
+from tests.integration.builds.daemon import (
+    DaemonMaster,
+    builds_of,
+    complete_buildset,
+    force,
+    wait_for_json,
+)
 
 CONFIG = """
 c['workers'] = [worker.Worker('w1', 'pw')]
@@ -28,26 +32,6 @@ c['builders'] = [
     util.BuilderConfig(name='long', workernames=['w1'], factory=long),
 ]
 """
-
-
-async def force(env: BuildEnv, builder: str) -> tuple[int, int]:
-    """Force ``builder`` through JSON-RPC, as the web UI does; ``(bsid, brid)``."""
-    status, body = await env.rpc("forceschedulers/force", "force", builderNames=[builder])
-    assert status == 200 and "result" in body, body
-    bsid, requests = body["result"]
-    (brid,) = requests.values()
-    return bsid, brid
-
-
-async def complete_buildset(env: BuildEnv, bsid: int) -> dict[str, Any]:
-    body = await wait_for_json(env, f"buildsets/{bsid}", lambda b: b["buildsets"][0]["complete"])
-    buildset: dict[str, Any] = body["buildsets"][0]
-    return buildset
-
-
-async def builds_of(env: BuildEnv, brid: int) -> list[dict[str, Any]]:
-    builds: list[dict[str, Any]] = (await env.get(f"buildrequests/{brid}/builds"))["builds"]
-    return builds
 
 
 @pytest_twisted.ensureDeferred
