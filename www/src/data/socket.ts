@@ -176,8 +176,10 @@ export class EventSocket {
   }
 
   private consume(cmd: "startConsuming" | "stopConsuming", path: string): void {
+    const ws = this.ws;
     this.command(cmd, { path }).catch((error: Error) => {
-      if (this.state === "open") console.warn(`websocket: ${cmd} ${path}: ${error.message}`);
+      // a refusal by the server is worth a warning; a lost connection is not
+      if (this.ws === ws && this.state === "open") console.warn(`websocket: ${cmd} ${path}: ${error.message}`);
     });
   }
 

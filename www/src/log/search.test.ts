@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import type { LogSearchResult } from "../data/types";
+import { LogSearch, type SearchQuery } from "./search";
+
+/** A server holding matches at the given lines, answering `limit` at a time from `from`. */
+function server(lines: number[]) {
+  const calls: [number, number][] = [];
+  const fetch = async (_q: SearchQuery, from: number, limit: number): Promise<LogSearchResult> => {
+    calls.push([from, limit]);
+    const after = lines.filter((l) => l >= from);
+    const batch = after.slice(0, limit);
+    const more = after.length > limit;
+    return {
+      matches: batch.map((line) => ({ line, text: `match at ${line}` })),
+      meta: { more, next: more ? batch[batch.length - 1] + 1 : 0 },
+    };
+  };
+  return { calls, fetch };
+}
+
+const query = { q: "error", regex: false, caseSensitive: false };
+
+describe("LogSearch", () => {
+  it("starts at the first match at or after the line in view", async () => {
+    const s = server([3, 40, 90]);
+    const search = new LogSearch(query, s.fetch, 10);
+    await search.start(41);
+    expect(search.current?.line).toBe(90);
+  });
+
+  it("walks forward, fetches the next batch from where the last ended, then wraps", async () => {
+    const s = server([5, 10, 15, 20, 25]);
+    const search = new LogSearch(query, s.fetch, 2);
+    await search.start();
+    expect(search.current?.line).toBe(5);
+    await search.next();
+    expect(search.current?.line).toBe(10);
+    await search.next();
+    expect(search.current?.line).toBe(15);
+    expect(s.calls).toEqual([
+      [0, 2],
+      [11, 2],
+    ]);
+    await search.next();
+    await search.next();
+    expect(search.current?.line).toBe(25);
+    expect(search.more).toBe(false);
+    await search.next();
+    expect(search.current?.line).toBe(5); // wrapped
+  });
+
+  it("walks back through fetched matches and wraps only when all are known", async () => {
+    const s = server([1, 2, 3]);
+    const search = new LogSearch(query, s.fetch, 10);
+    await search.start();
+    search.previous();
+    expect(search.current?.line).toBe(3);
+    search.previous();
+    expect(search.current?.line).toBe(2);
+  });
+
+  it("has no current match when nothing matches", async () => {
+    const search = new LogSearch(query, server([]).fetch);
+    await search.start();
+    expect(search.current).toBeNull();
+    await search.next();
+    expect(search.current).toBeNull();
+  });
+});
