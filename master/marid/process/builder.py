@@ -9,6 +9,9 @@ at once, runs the ``Build`` in the background and registers it with the
 master so a clean shutdown waits for it; ``build_ended`` frees the slot and
 kicks the distributor.
 
+For ``c['prioritizeBuilders']`` a builder has Buildbot's ``name``,
+``getOldestRequestTime()`` and ``getNewestCompleteTime()`` (awaitable).
+
 User hooks get Buildbot's shapes: ``nextWorker(builder, workers, request)``
 with objects that have ``worker.workername``; ``nextBuild(builder,
 requests)``; ``canStartBuild(builder, worker, request)``. Each may return a
@@ -25,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from twisted.internet import defer
 from twisted.logger import Logger
 
+from marid.db.query import Filter, Query
 from marid.process.build import Build
 from marid.process.locks import LockError
 from marid.process.renderables import call_and_await
@@ -74,7 +78,17 @@ class Builder:
         return self.oldest_request_time
 
     async def getNewestCompleteTime(self) -> int | None:
-        return None
+        """When this builder's most recent build finished (epoch seconds), or None."""
+        query = Query(
+            filters=[
+                Filter("builderid", "eq", (self.builderid,)),
+                Filter("complete", "eq", (True,)),
+            ],
+            order=["-complete_at"],
+            limit=1,
+        )
+        builds, _ = await self.botmaster.data.db.builds.get_builds(query)
+        return builds[0].complete_at if builds else None
 
     # -- choosing ---------------------------------------------------------------------
 

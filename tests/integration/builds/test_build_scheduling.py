@@ -188,3 +188,55 @@ async def test_next_worker_and_can_start_build_choose_the_worker(build_env: Buil
     second = (await build_env.get(f"buildrequests/{avoid_brid}/builds"))["builds"][0]
     assert workers[first["workerid"]] == "w2"  # nextWorker picks the last by name
     assert workers[second["workerid"]] == "w1"  # canStartBuild refused w2
+
+
+PRIORITIZED = """
+c['workers'] = [worker.Worker('w1', 'pw', max_builds=1)]
+quick = util.BuildFactory([steps.ShellCommand(command='true')])
+c['builders'] = [
+    util.BuilderConfig(name='hold', workernames=['w1'],
+                       factory=util.BuildFactory([steps.ShellCommand(command=['sleep', '30'])])),
+    util.BuilderConfig(name='routine', workernames=['w1'], factory=quick),
+    util.BuilderConfig(name='urgent', workernames=['w1'], factory=quick),
+]
+
+async def prioritize(master, builders):
+    # Buildbot's shape: reorder the builders given; their methods may be awaited.
+    oldest = [await b.getOldestRequestTime() for b in builders]
+    newest = {b.name: await b.getNewestCompleteTime() for b in builders}
+    # (a hook that raises is logged and leaves the default order)
+    assert None not in oldest and newest['urgent'] is None and newest['routine'] > 0, newest
+    return sorted(builders, key=lambda b: b.name != 'urgent')
+
+c['prioritizeBuilders'] = prioritize
+"""
+
+
+@pytest_twisted.ensureDeferred
+async def test_prioritize_builders_decides_which_builder_gets_the_free_worker(
+    build_env: BuildEnv,
+) -> None:
+    build_env.write_config(PRIORITIZED)
+    build_env.start_worker("w1")
+    await build_env.start_master("w1")
+    botmaster = build_env.m.botmaster
+    assert botmaster is not None
+    done, _ = await build_env.force("routine")  # a finished build for getNewestCompleteTime
+    await build_env.finished(done)
+    await build_env.force("hold")  # w1's only slot is taken while the others queue
+    await eventually(lambda: bool(botmaster.builds))
+    started: list[int] = []
+    consumer = build_env.m.mq.start_consuming(
+        lambda key, msg: started.append(msg["builderid"]), "builds/*/new"
+    )
+    # 'routine' is asked for first; by default (oldest request, then name) it would go first.
+    routine, _ = await build_env.force("routine")
+    urgent, _ = await build_env.force("urgent")
+    next(iter(botmaster.builds)).stop("make room")
+    for bsid in (routine, urgent):
+        assert (await build_env.finished(bsid))["results"] == 0
+    consumer.stop_consuming()
+    assert started == [
+        await builder_id(build_env, "urgent"),
+        await builder_id(build_env, "routine"),
+    ]
