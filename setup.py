@@ -40,6 +40,7 @@ setup(
         "alembic>=1.13",
         "zstandard>=0.22",
         "autobahn>=23.6",
+        "bcrypt>=4.1",
     ],
     extras_require={
         "postgres": ["psycopg[binary]>=3.1"],
