@@ -7,50 +7,33 @@ master's environment as the worker's ``shell`` does: a list value is joined
 with ``os.pathsep``, ``${VAR}`` is replaced by the master's ``VAR``, and None
 removes the variable. ``logEnviron`` writes the environment into the log.
 
-The process is spawned with Twisted's ``spawnProcess`` on the master's
-reactor, through a small trampoline that first makes it the leader of a new
-session, so an interrupt (a stopped build) signals its whole process group
-with ``interruptSignal`` (default KILL): a shell's background children die
-with it and cannot keep the step waiting. The exit code goes through
-``decodeRC`` (0 is SUCCESS, anything else FAILURE); an interrupt gives
-CANCELLED; a program that does not exist fails the step before anything runs.
+``timeout`` (seconds without output, default 1200) and ``maxTime`` (seconds
+in all; Buildbot's ``runtime_timeout`` is accepted as its other name) kill
+the command as they do a ``ShellCommand`` on a worker, and the step FAILS.
+An interrupt (a stopped build) sends ``interruptSignal`` (default KILL) to
+the command's whole process group and the step is CANCELLED. The process
+itself lives in ``master_process``. The exit code goes through ``decodeRC``
+(0 is SUCCESS, anything else FAILURE); a program that does not exist fails
+the step before anything runs.
 """
 
 from __future__ import annotations
 
-import codecs
-import contextlib
 import os
 import re
 import shlex
 import shutil
-import signal
-import sys
-import time
 from collections.abc import Mapping
 from typing import Any, ClassVar, NoReturn
-
-from twisted.internet import defer, protocol
-from twisted.internet.error import ProcessDone, ProcessExitedAlready, ProcessTerminated
-from twisted.python.failure import Failure
 
 from marid.config.errors import ErrorCollector
 from marid.process.buildstep import BuildStep, StepFailed
 from marid.process.renderables import is_renderable
-from marid.process.results import CANCELLED
-from marid.process.steplog import StepLog
+from marid.process.results import CANCELLED, FAILURE
+from marid.steps.master_process import MasterProcess
 from marid.steps.paths import master_path
+from marid_worker.commands.invocation import signal_number
 
-# Runs in the child: a new session (so the group can be killed), then the command.
-_TRAMPOLINE = (
-    "import os, sys\n"
-    "os.setsid()\n"
-    "try:\n"
-    "    os.execvp(sys.argv[1], sys.argv[1:])\n"
-    "except OSError as error:\n"
-    "    sys.stderr.write(f'cannot run {sys.argv[1]}: {error.strerror}\\n')\n"
-    "    sys.exit(127)\n"
-)
 _VARIABLE = re.compile(r"\$\{([0-9a-zA-Z_]*)\}")
 
 
@@ -79,33 +62,6 @@ def command_argv(command: Any) -> list[str]:
     return argv
 
 
-class _Output(protocol.ProcessProtocol):
-    """Streams the child's output into a stdio log; ``ended`` fires with (code, signal)."""
-
-    def __init__(self, log: StepLog) -> None:
-        self.log = log
-        self.ended: defer.Deferred[tuple[int | None, int | None]] = defer.Deferred()
-        self._decoders = {
-            fd: codecs.getincrementaldecoder("utf-8")(errors="replace") for fd in (1, 2)
-        }
-
-    def childDataReceived(self, childFD: int, data: bytes) -> None:
-        text = self._decoders[childFD].decode(data) if childFD in self._decoders else ""
-        if childFD == 1:
-            self.log.add_stdout(text)
-        elif childFD == 2:
-            self.log.add_stderr(text)
-
-    def processEnded(self, reason: Failure) -> None:
-        self.log.add_stdout(self._decoders[1].decode(b"", final=True))
-        self.log.add_stderr(self._decoders[2].decode(b"", final=True))
-        value = reason.value
-        if isinstance(value, ProcessDone | ProcessTerminated):
-            self.ended.callback((value.exitCode, value.signal))
-        else:
-            self.ended.callback((None, None))
-
-
 class MasterShellCommand(BuildStep):
     """Run ``command`` on the master; see the module docstring."""
 
@@ -114,16 +70,23 @@ class MasterShellCommand(BuildStep):
     descriptionDone = "ran"
     haltOnFailure = True
     flunkOnFailure = True
-    renderables: ClassVar[tuple[str, ...]] = ("command",)
+    renderables: ClassVar[tuple[str, ...]] = ("command", "runtime_timeout")
 
     def __init__(
-        self, command: Any = None, *, logEnviron: bool = True, usePTY: bool = False, **kwargs: Any
+        self,
+        command: Any = None,
+        *,
+        logEnviron: bool = True,
+        usePTY: bool = False,
+        runtime_timeout: Any = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.command = command
         self.logEnviron = logEnviron
         self.usePTY = usePTY
-        self._process: Any = None
+        self.runtime_timeout = runtime_timeout
+        self._process: MasterProcess | None = None
 
     def check_config(self, errors: ErrorCollector) -> None:
         super().check_config(errors)
@@ -138,32 +101,43 @@ class MasterShellCommand(BuildStep):
             bad(f"command must be a string or a list, not {type(command).__name__}")
         if not isinstance(self.logEnviron, bool):
             bad("logEnviron must be True or False")
+        if self.runtime_timeout is not None:
+            if self.maxTime is not None:
+                bad("give maxTime or runtime_timeout (its Buildbot name), not both")
+            elif not is_renderable(self.runtime_timeout) and _seconds(self.runtime_timeout) is None:
+                bad(f"runtime_timeout must be a number of seconds, not {self.runtime_timeout!r}")
+        problem = _signal_problem(self.interruptSignal)
+        if problem is not None and not is_renderable(self.interruptSignal):
+            bad(problem)
 
     async def run(self) -> int:
         argv, workdir, env = await self._prepare()
+        timeout, max_time = await self._limits()
         log = await self.getLog("stdio")
         log.add_header(f"{shlex.join(argv)}\n in dir {workdir}\n argv: {argv!r}\n")
         if self.logEnviron:
             log.add_header(" environment:\n")
             log.add_header("".join(f"  {key}={env[key]}\n" for key in sorted(env)))
-        output = _Output(log)
-        started = time.monotonic()
-        trampoline = [sys.executable, "-c", _TRAMPOLINE, *argv]
-        self._process = self.master.reactor.spawnProcess(
-            output, sys.executable, trampoline, env=env, path=workdir, usePTY=self.usePTY
+        self._process = MasterProcess(
+            self.master.reactor,
+            argv,
+            workdir=workdir,
+            env=env,
+            log=log,
+            timeout=timeout,
+            max_time=max_time,
+            use_pty=self.usePTY,
         )
-        self._process.closeStdin()
+        ended = self._process.start()
         if self.interrupted:  # stopped while we were starting it
             self._signal()
-        code, sig = await output.ended
+        outcome = await ended
         self._process = None
-        elapsed = time.monotonic() - started
-        if sig is not None:
-            log.add_header(f"program killed by signal {sig}\n")
-        log.add_header(f"program finished with exit code {code}\nelapsedTime={elapsed:.6f}\n")
         if self.interrupted:
             return CANCELLED
-        return self.outcome_of_rc(code if code is not None else -1)
+        if outcome.failure_reason is not None:
+            return FAILURE
+        return self.outcome_of_rc(outcome.rc)
 
     async def _prepare(self) -> tuple[list[str], str, dict[str, str]]:
         command = self.command
@@ -180,7 +154,21 @@ class MasterShellCommand(BuildStep):
         problem = _cannot_start(workdir, argv[0], env.get("PATH"))
         if problem is not None:
             await self._fail(problem)
+        problem = _signal_problem(self.interruptSignal)
+        if problem is not None:
+            await self._fail(problem)
         return argv, workdir, env
+
+    async def _limits(self) -> tuple[float | None, float | None]:
+        """The rendered ``timeout`` and ``maxTime`` (or ``runtime_timeout``) as seconds."""
+        limits: list[float | None] = []
+        max_time = self.maxTime if self.maxTime is not None else self.runtime_timeout
+        for label, value in (("timeout", self.timeout), ("maxTime", max_time)):
+            seconds = _seconds(value)
+            if value is not None and seconds is None:
+                await self._fail(f"{label} rendered to {value!r}, not a number of seconds")
+            limits.append(seconds)
+        return limits[0], limits[1]
 
     async def _fail(self, message: str) -> NoReturn:
         log = await self.getLog("stdio")
@@ -192,16 +180,24 @@ class MasterShellCommand(BuildStep):
         self._signal()
 
     def _signal(self) -> None:
-        process = self._process
-        if process is None or process.pid is None:
-            return
-        name = str(self.interruptSignal or "KILL")
-        number = int(name) if name.isdigit() else getattr(signal, f"SIG{name}", signal.SIGKILL)
-        try:
-            os.killpg(process.pid, number)
-        except (ProcessLookupError, PermissionError):
-            with contextlib.suppress(ProcessExitedAlready):
-                process.signalProcess(number)
+        if self._process is not None:
+            self._process.kill(signal_number(self.interruptSignal))
+
+
+def _seconds(value: Any) -> float | None:
+    """``value`` as a number of seconds, or None when it is not one (or is None)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    return None
+
+
+def _signal_problem(name: Any) -> str | None:
+    """Why ``name`` is not a signal ``interruptSignal`` can name, or None when it is one."""
+    try:
+        signal_number(name)
+    except (TypeError, ValueError, AttributeError):
+        return f"interruptSignal must name a signal (such as 'TERM' or 9), not {name!r}"
+    return None
 
 
 def _cannot_start(workdir: str, program: str, search_path: str | None) -> str | None:

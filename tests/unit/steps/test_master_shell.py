@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from marid.config.errors import ErrorCollector
-from marid.plugins import steps
+from marid.plugins import steps, util
 from marid.steps.master_shell import command_argv, merge_environment
 
 
@@ -27,7 +27,19 @@ def test_config_errors() -> None:
     errors = ErrorCollector("master.cfg")
     steps.MasterShellCommand().check_config(errors)
     steps.MasterShellCommand(command=3).check_config(errors)
+    steps.MasterShellCommand(command="true", maxTime=5, runtime_timeout=5).check_config(errors)
+    steps.MasterShellCommand(command="true", runtime_timeout="soon").check_config(errors)
+    steps.MasterShellCommand(command="true", interruptSignal="NOPE").check_config(errors)
+    steps.MasterShellCommand(command="true", timeout=-1).check_config(errors)
+    for fine in ("TERM", "SIGINT", 15, util.Property("sig")):
+        steps.MasterShellCommand(command="true", interruptSignal=fine).check_config(errors)
+    name = "MasterShellCommand 'MasterShellCommand'"
     assert [e.message for e in errors.errors] == [
-        "MasterShellCommand 'MasterShellCommand': command is required",
-        "MasterShellCommand 'MasterShellCommand': command must be a string or a list, not int",
+        f"{name}: command is required",
+        f"{name}: command must be a string or a list, not int",
+        f"{name}: give maxTime or runtime_timeout (its Buildbot name), not both",
+        f"{name}: runtime_timeout must be a number of seconds, not 'soon'",
+        f"{name}: interruptSignal must name a signal (such as 'TERM' or 9), not 'NOPE'",
+        f"{name}: timeout must be a number of seconds (or lines) or None, not -1",
     ]
+    assert all(e.filename == __file__ and e.lineno for e in errors.errors)
