@@ -24,6 +24,10 @@ limits history; a revision missing from a shallow clone is fetched by id.
 ``submodules`` syncs and updates them recursively (and cleans them in full
 mode). ``config`` adds ``-c key=value`` to every git command.
 
+Buildbot options Marid lacks (``UNSUPPORTED``: ``sshPrivateKey``,
+``reference``, ``tags``, ``filters``...) are configuration errors unless they
+have Buildbot's default value.
+
 Afterwards ``got_revision`` (per codebase, see ``source_base``) is the
 checked-out commit from ``git rev-parse HEAD``; ``getDescription`` (True or a
 dict of ``git describe`` options) also sets ``commit-description``.
@@ -39,6 +43,24 @@ from marid.process.buildstep import StepFailed
 from marid.process.renderables import is_renderable
 from marid.steps.git_commands import HEAD, GitCommands, is_commit_id
 from marid.steps.source_base import Source
+
+UNSUPPORTED: dict[str, Any] = {
+    "reference": None,
+    "remoteSubmodules": False,
+    "tags": False,
+    "filters": None,
+    "origin": None,
+    "sshPrivateKey": None,
+    "sshHostKey": None,
+    "sshKnownHosts": None,
+    "port": 22,
+    "auth_credentials": None,
+    "git_credentials": None,
+}
+"""Buildbot's Git options that Marid does not implement yet, with Buildbot's defaults.
+
+Giving the default (as a migrated config may) is harmless; any other value is
+a configuration error rather than a checkout that quietly ignores it."""
 
 MODES = ("incremental", "full")
 METHODS = ("clobber", "fresh", "clean", "copy")
@@ -71,6 +93,7 @@ class Git(Source):
         config: Any = None,
         **kwargs: Any,
     ) -> None:
+        self.unsupported = {k: kwargs.pop(k) for k in list(kwargs) if k in UNSUPPORTED}
         super().__init__(**kwargs)
         self.repourl = repourl
         self.branch = branch
@@ -90,6 +113,9 @@ class Git(Source):
         def bad(message: str) -> None:
             errors.add(f"Git {self.name!r}: {message}", key="builders", about=self)
 
+        for option, value in self.unsupported.items():
+            if value != UNSUPPORTED[option]:
+                bad(f"{option} is not supported yet (a Buildbot Git option Marid lacks)")
         if not self.repourl:
             bad("repourl is required")
         elif not isinstance(self.repourl, str) and not is_renderable(self.repourl):

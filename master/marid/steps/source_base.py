@@ -6,7 +6,9 @@ It picks what to check out from the build's source stamp for its
 stamp's revision, unless ``alwaysUseLatest`` asks for the tip of the branch.
 A build without a stamp for the codebase (a trigger with
 ``alwaysUseLatest``, say) checks out the tip of the step's branch, and says so
-in the step's ``stdio`` log. Subclasses implement ``run_vc(branch, revision)``.
+in the step's ``stdio`` log. A stamp with a patch fails the step: Marid does
+not apply patches yet, and building without it would report on other code.
+Subclasses implement ``run_vc(branch, revision)``.
 
 The building blocks run worker commands: ``run_tool`` (a ``shell`` command
 whose output goes to the ``stdio`` log, optionally also collecting stdout),
@@ -130,6 +132,10 @@ class Source(BuildStep):
         default_branch: str | None = getattr(self, "branch", None)
         branch = (stamp or {}).get("branch") or default_branch
         revision = None if self.alwaysUseLatest else (stamp or {}).get("revision")
+        if (stamp or {}).get("patchid") is not None:
+            message = "the source stamp carries a patch; Marid cannot apply patches yet"
+            await self.note(message + "\n")
+            raise StepFailed(message)
         try:
             if stamp is None:
                 await self.note(

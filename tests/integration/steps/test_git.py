@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 import pytest_twisted
 
+from marid.config.errors import ConfigErrors
+from marid.config.loader import load_config
 from marid.process.results import FAILURE, SUCCESS
 from tests.integration.steps.conftest import BuildEnv, commit, git, make_repo, run_build, stdio
 
@@ -163,3 +165,59 @@ async def test_a_bad_repository_fails_the_build_with_gits_reason_and_halts(
     assert build.steps[0]["state_string"] == "git clone failed (exit code 128) (failure)"
     assert "does not exist" in await stdio(build_env, build, "git")
     assert "got_revision" not in build.properties
+
+
+UNSUPPORTED_CONFIG = """
+c['workers'] = [worker.Worker('w1', 'pw')]
+f = util.BuildFactory()
+f.addStep(steps.Git(repourl='https://example.org/a.git', sshPrivateKey='key', sshHostKey='h',
+                    sshKnownHosts='k'))
+f.addStep(steps.Git(repourl='https://example.org/a.git', reference='/cache', tags=True,
+                    filters=['blob:none'], origin='up', remoteSubmodules=True))
+f.addStep(steps.Git(repourl='https://example.org/a.git', port=2222,
+                    auth_credentials=('u', 'p')))
+# Buildbot's defaults, as a migrated config may spell them, are fine.
+f.addStep(steps.Git(repourl='https://example.org/a.git', tags=False, reference=None, port=22))
+c['builders'] = [util.BuilderConfig(name='b1', workernames=['w1'], factory=f)]
+"""
+
+
+def test_buildbot_git_options_marid_lacks_are_config_errors_at_their_lines(
+    build_env: BuildEnv,
+) -> None:
+    build_env.write_config(UNSUPPORTED_CONFIG)
+    path = build_env.basedir / "master.cfg"
+    lines = path.read_text().splitlines()
+    step_lines = [n for n, line in enumerate(lines, 1) if line.startswith("f.addStep")]
+    with pytest.raises(ConfigErrors) as raised:
+        load_config(str(path))
+    found = [(e.lineno, e.message.split(": ", 1)[1]) for e in raised.value.errors]
+    lacks = "is not supported yet (a Buildbot Git option Marid lacks)"
+    assert found == [
+        *[
+            (step_lines[0], f"{name} {lacks}")
+            for name in ("sshPrivateKey", "sshHostKey", "sshKnownHosts")
+        ],
+        *[
+            (step_lines[1], f"{name} {lacks}")
+            for name in ("reference", "tags", "filters", "origin", "remoteSubmodules")
+        ],
+        *[(step_lines[2], f"{name} {lacks}") for name in ("port", "auth_credentials")],
+    ]
+    assert all(e.filename == str(path) for e in raised.value.errors)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_patched_source_stamp_fails_the_checkout_instead_of_building_without_it(
+    build_env: BuildEnv, tmp_path: Path
+) -> None:
+    repo = tmp_path / "repo"
+    make_repo(repo, {"a.txt": "one\n"})
+    await start(build_env, config(f"steps.Git(repourl={str(repo)!r}, branch='main')"))
+    patch = b"--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-one\n+patched\n"
+    build = await run_build(build_env, branch="main", patch_body=patch)
+    assert build.results == FAILURE
+    assert [(s["name"], s["state_string"]) for s in build.steps] == [
+        ("git", "the source stamp carries a patch; Marid cannot apply patches yet (failure)"),
+    ]
+    assert not checkout(build_env).exists()  # nothing was cloned
