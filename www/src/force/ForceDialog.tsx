@@ -2,7 +2,8 @@
 // checked before posting, with the master's errors shown beside the fields
 // they name.
 
-import { useEffect, useState, type FormEvent, type ReactNode } from "react";
+import { useContext, useEffect, useState, type FormEvent, type ReactNode } from "react";
+import { actionKind, DeniedContext } from "../components/control";
 import { useConfig, useServices } from "../data/hooks";
 import { ControlError } from "../data/rest";
 import type { ForceField, ForceScheduler } from "../data/types";
@@ -241,6 +242,7 @@ export function ForceDialog({
 }) {
   const { rest } = useServices();
   const { config } = useConfig();
+  const { deny } = useContext(DeniedContext);
   const fields = scheduler.all_fields ?? [];
   const [values, setValues] = useState<FormValues>(() => {
     const v = initialValues(fields);
@@ -291,6 +293,7 @@ export function ForceDialog({
       onClose();
     } catch (e) {
       if (e instanceof ControlError) {
+        if (e.status === 403) deny(actionKind(`forceschedulers/${scheduler.name}`, "force"));
         const parsed = parseServerErrors(e.message, fields, e.data);
         setErrors(parsed.fields);
         setGeneral(parsed.general);
