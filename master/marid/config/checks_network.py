@@ -10,7 +10,6 @@ shape only; nothing is opened here.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import timedelta
 from typing import Any
 
 from marid.config.checks_base import (
@@ -21,6 +20,12 @@ from marid.config.checks_base import (
     must_be,
     suggestion,
     type_name,
+)
+from marid.config.checks_webauth import (
+    auth_object,
+    authz_object,
+    check_access_objects,
+    positive_timedelta,
 )
 from marid.config.endpoints import normalise_port
 from marid.config.master_config import DEFAULT_REDIS_URL, MqConfig, WwwConfig
@@ -127,8 +132,8 @@ WWW_OPTIONS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "allowed_origins": ("allowed_origins", _str_list),
     "ws_ping_interval": ("ws_ping_interval", _non_negative),
     "json_cache_seconds": ("json_cache_seconds", _json_cache_seconds),
-    "auth": ("auth", lambda value: value),
-    "authz": ("authz", lambda value: value),
+    "auth": ("auth", auth_object),
+    "authz": ("authz", authz_object),
     "avatar_methods": ("avatar_methods", _object_list),
     "plugins": ("plugins", _instance(dict, "a dict of plugin name to options")),
     "change_hook_dialects": ("change_hook_dialects", _hook_dialects),
@@ -141,7 +146,7 @@ WWW_OPTIONS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "default_page": ("default_page", _instance(str, "a str", optional=True)),
     "rest_minimum_version": ("rest_minimum_version", _rest_version),
     "versions": ("versions", _versions),
-    "cookie_expiration_time": ("cookie_expiration_time", _instance(timedelta, "a timedelta")),
+    "cookie_expiration_time": ("cookie_expiration_time", positive_timedelta),
     "ui_default_config": ("ui_default_config", _instance(dict, "a dict")),
     "theme": ("theme", _instance(dict, "a dict")),
 }
@@ -161,6 +166,7 @@ def check_www(value: object, k: KeyContext) -> None:
             setattr(www, field, convert(option))
         except (TypeError, ValueError) as error:
             k.error(f"{name!r} {error}" if isinstance(error, TypeError) else f"{name!r}: {error}")
+    check_access_objects(www, k)
     k.config.www = www
 
 

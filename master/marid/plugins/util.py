@@ -49,6 +49,26 @@ _NAMES: dict[str, str] = {
     "TextParameter": "marid.schedulers.forceparams:TextParameter",
     "UserNameParameter": "marid.schedulers.forceparams:UserNameParameter",
     "WorkerChoiceParameter": "marid.schedulers.forceparams:WorkerChoiceParameter",
+    # web authentication
+    "NoAuth": "marid.www.auth:NoAuth",
+    "UserPasswordAuth": "marid.www.auth:UserPasswordAuth",
+    "HTPasswdAuth": "marid.www.auth:HTPasswdAuth",
+    "RemoteUserAuth": "marid.www.auth:RemoteUserAuth",
+    "UserInfoProviderBase": "marid.www.auth:UserInfoProviderBase",
+    # web authorization
+    "Authz": "marid.www.authz:Authz",
+    "fnmatchStrMatcher": "marid.www.authz:fnmatchStrMatcher",
+    "reStrMatcher": "marid.www.authz:reStrMatcher",
+    "AnyEndpointMatcher": "marid.www.endpointmatchers:AnyEndpointMatcher",
+    "AnyControlEndpointMatcher": "marid.www.endpointmatchers:AnyControlEndpointMatcher",
+    "ForceBuildEndpointMatcher": "marid.www.endpointmatchers:ForceBuildEndpointMatcher",
+    "StopBuildEndpointMatcher": "marid.www.endpointmatchers:StopBuildEndpointMatcher",
+    "RebuildBuildEndpointMatcher": "marid.www.endpointmatchers:RebuildBuildEndpointMatcher",
+    "EnableSchedulerEndpointMatcher": "marid.www.endpointmatchers:EnableSchedulerEndpointMatcher",
+    "RolesFromGroups": "marid.www.roles:RolesFromGroups",
+    "RolesFromEmails": "marid.www.roles:RolesFromEmails",
+    "RolesFromUsername": "marid.www.roles:RolesFromUsername",
+    "RolesFromOwner": "marid.www.roles:RolesFromOwner",
 }
 
 _namespace = Namespace(__name__, _NAMES, entry_point_group="marid.util")

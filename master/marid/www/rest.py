@@ -5,6 +5,12 @@ Responses have Buildbot's shapes: a collection is ``{"builds": [...], "meta":
 ``{"error": "message"}`` with 400 (bad query), 404 (bad path or missing
 entity) or 409. Raw downloads are streamed chunk by chunk, honouring the
 transport's flow control, so a large log is never held in memory.
+
+Every request passes the ``Guard`` first (see ``guard.py``): reads are
+checked with authz and refused with 403 ``{"error": ...}``; a POST is refused
+with 403 and a JSON-RPC error when it may be a cross-site forgery or when
+authz denies its action. ``OPTIONS`` answers CORS preflights for
+``c['www']['allowed_origins']``.
 """
 
 from __future__ import annotations
@@ -24,10 +30,14 @@ from zope.interface import implementer
 from marid.data.base import Kind, RawContent
 from marid.data.connector import DataConnector
 from marid.data.errors import DataError, InvalidControlError
+from marid.www.authz import Forbidden
+from marid.www.guard import Guard
 
 log = Logger()
 
 JSON_TYPE = b"application/json; charset=utf-8"
+# JSON-RPC error code (in the range reserved for servers) of a refused control request.
+RPC_FORBIDDEN = -32001
 
 
 def encode_json(value: Any) -> bytes:
@@ -79,9 +89,11 @@ class _Stream:
 class RestResource(resource.Resource):
     isLeaf = True
 
-    def __init__(self, data: DataConnector):
+    def __init__(self, data: DataConnector, guard: Guard | None = None):
         super().__init__()
         self.data = data
+        # Without a guard of the web service's (tests mounting REST alone): no auth, no authz.
+        self.guard = guard if guard is not None else Guard(data, data.seconds)
         # c['www']['json_cache_seconds']: how long a browser may reuse a successful read.
         self.cache_seconds = 0
 
@@ -103,6 +115,8 @@ class RestResource(resource.Resource):
                 return
             if failure.check(DataError):
                 self._error(request, failure.value.status, str(failure.value))  # type: ignore[union-attr]
+            elif failure.check(Forbidden):
+                self._error(request, 403, str(failure.value))
             else:
                 log.failure("REST request {uri} failed", failure, uri=request.uri)
                 self._error(request, 500, "internal error")
@@ -122,6 +136,8 @@ class RestResource(resource.Resource):
         request.setHeader(b"content-type", JSON_TYPE)
         cacheable = self.cache_seconds and status == 200 and request.method == b"GET"
         cache = f"max-age={self.cache_seconds}".encode() if cacheable else b"no-cache"
+        if cacheable and self.guard.enabled:
+            cache = b"private, " + cache  # what a user may read depends on who they are
         request.setHeader(b"cache-control", cache)
         request.write(body)
         request.finish()
@@ -133,6 +149,9 @@ class RestResource(resource.Resource):
 
     async def _get(self, request: server.Request) -> None:
         path = self._path(request)
+        self.guard.cors(request)
+        user = await self.guard.user(request)
+        await self.guard.assert_allowed_read(path, user)
         if not path:
             self._send(
                 request, encode_json({"api_versions": [2], "endpoints": self.endpoint_patterns()})
@@ -172,7 +191,29 @@ class RestResource(resource.Resource):
     def render_POST(self, request: server.Request) -> int:
         return self._run(request, self._post(request))
 
+    def render_OPTIONS(self, request: server.Request) -> bytes:
+        """A CORS preflight: allowed for ``c['www']['allowed_origins']`` only."""
+        if not self.guard.cors(request):
+            request.setResponseCode(403)
+            request.setHeader(b"content-type", JSON_TYPE)
+            return encode_json({"error": "this origin is not in c['www']['allowed_origins']"})
+        request.setResponseCode(204)
+        request.setHeader(b"access-control-allow-methods", b"GET, POST, OPTIONS")
+        request.setHeader(b"access-control-allow-headers", b"Content-Type, X-Marid-CSRF")
+        request.setHeader(b"access-control-max-age", b"3600")
+        return b""
+
     async def _post(self, request: server.Request) -> None:
+        self.guard.cors(request)
+        problem = self.guard.control_problem(request)
+        if problem is not None:
+            self._rpc_error(request, None, RPC_FORBIDDEN, problem, status=403)
+            return
+        try:
+            user = await self.guard.user(request)
+        except Forbidden as error:
+            self._rpc_error(request, None, RPC_FORBIDDEN, str(error), status=403)
+            return
         try:
             body = json.loads(request.content.read() or b"null")  # type: ignore[union-attr]
         except ValueError:
@@ -186,13 +227,24 @@ class RestResource(resource.Resource):
         if not isinstance(params, dict):
             self._rpc_error(request, rpc_id, -32602, "'params' must be an object")
             return
-        endpoint, args = self.data.lookup(self._path(request))
+        path = self._path(request)
+        endpoint, args = self.data.lookup(path)
         method_name = endpoint.actions.get(body["method"])
         if method_name is None:
             self._rpc_error(
                 request, rpc_id, -32601, f"action {body['method']!r} is not supported here"
             )
             return
+        try:
+            await self.guard.assert_allowed(path, body["method"], params, user)
+        except Forbidden as error:
+            self._rpc_error(request, rpc_id, RPC_FORBIDDEN, str(error), status=403)
+            return
+        if self.guard.enabled and body["method"] == "force":
+            # As in Buildbot, a logged-in user forces as themselves; others fill the form's name.
+            params = {k: v for k, v in params.items() if k != "owner"}
+            if user.get("username"):
+                params["owner"] = user.get("email") or user["username"]
         try:
             result = await getattr(endpoint, method_name)(params, args)
         except InvalidControlError as error:

@@ -2,9 +2,11 @@
 
 The site's tree is ``/`` (the built web UI from ``static/``, or a small
 index page when the UI was not built), ``/config`` (what the UI needs to know),
-``/api/v2/...`` (REST) and ``/ws`` (live events). When a reconfig changes
-``c['www']['port']``, the old listener is closed and the new one opened; a port that cannot be opened fails the reconfig loudly and the
-old listener is kept.
+``/api/v2/...`` (REST), ``/ws`` (live events) and ``/auth/login``,
+``/auth/logout`` (sessions; ``login.py``). Who may do what is decided by the
+service's ``Guard``. When a reconfig changes ``c['www']['port']``, the old
+listener is closed and the new one opened; a port that cannot be opened fails
+the reconfig loudly and the old listener is kept.
 """
 
 from __future__ import annotations
@@ -14,15 +16,20 @@ import json
 from pathlib import Path
 from typing import Any
 
+from autobahn.websocket.types import ConnectionDeny
 from twisted.application import service
 from twisted.internet import defer, endpoints
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.web import resource, server, static
 
 from marid import __version__
 from marid.data.connector import DataConnector
+from marid.www.authz import Forbidden
+from marid.www.guard import Guard
+from marid.www.login import make_auth_resource
 from marid.www.rest import RestResource
-from marid.www.ws import make_ws_resource
+from marid.www.ws import WsError, make_ws_resource
 
 log = Logger()
 
@@ -74,9 +81,28 @@ class ConfigResource(resource.Resource):
         super().__init__()
         self.www = www
 
-    def render_GET(self, request: server.Request) -> bytes:
+    def render_GET(self, request: server.Request) -> int:
+        d = defer.Deferred.fromCoroutine(self._answer(request))
+        d.addErrback(self._failed, request)
+        return server.NOT_DONE_YET
+
+    def _failed(self, failure: Failure, request: server.Request) -> None:
+        log.failure("/config failed", failure)
+        if not request.finished and not request._disconnected:
+            request.setResponseCode(500)
+            request.write(b'{"error": "internal error"}')
+            request.finish()
+
+    async def _answer(self, request: server.Request) -> None:
         request.setHeader(b"content-type", b"application/json; charset=utf-8")
-        return json.dumps(self.www.ui_config()).encode()
+        request.setHeader(b"cache-control", b"no-store")
+        try:
+            body = await self.www.ui_config(request)
+        except Forbidden as error:  # RemoteUserAuth without the proxy's header
+            request.setResponseCode(403)
+            body = {"error": str(error)}
+        request.write(json.dumps(body).encode())
+        request.finish()
 
 
 class WWWService(service.Service):
@@ -91,6 +117,7 @@ class WWWService(service.Service):
         self.listening: Any = None
         self.allowed_origins: list[str] = []
         self.ws_ping_interval: float = 0
+        self.guard = Guard(data, data.seconds, reactor)
         self.site = self._make_site()
 
     def _make_site(self, static_dir: Path = STATIC_DIR) -> server.Site:
@@ -103,40 +130,66 @@ class WWWService(service.Service):
             root.putChild(b"", self.index)
         root.putChild(b"config", ConfigResource(self))
         api = resource.Resource()
-        self.rest = RestResource(self.data)
+        self.rest = RestResource(self.data, self.guard)
         api.putChild(b"v2", self.rest)
         root.putChild(b"api", api)
         ws_resource, self.ws_factory = make_ws_resource(self)
         root.putChild(b"ws", ws_resource)
+        root.putChild(b"auth", make_auth_resource(self.guard))
         site = server.Site(root)
         site.displayTracebacks = False
         site.noisy = False
         return site
 
-    def ui_config(self) -> dict[str, Any]:
-        return {
+    async def ui_config(self, request: server.Request) -> dict[str, Any]:
+        """``/config`` for ``request``: the auth, its user and, with auth, its CSRF token.
+
+        ``Forbidden`` when ``RemoteUserAuth`` finds no user in the request.
+        """
+        user = await self.guard.user(request)
+        config: dict[str, Any] = {
             "title": self.title,
             "titleURL": self.title_url,
             "buildbotURL": self.buildbot_url,
             "versions": [["marid", __version__]],
-            "auth": {"name": "NoAuth"},
-            "user": {"anonymous": True},
+            "auth": self.guard.auth.ui_config(),
+            "user": user,
         }
+        token = self.guard.csrf_token(request)
+        if token is not None:
+            config["csrf_token"] = token
+        return config
 
     def user_for_headers(self, headers: dict[str, str]) -> dict[str, Any]:
-        """The user a websocket handshake's headers (cookie, proxy header) belong to."""
-        return {"anonymous": True}
+        """The user a websocket handshake's headers (cookie, proxy header) belong to.
+
+        Refuses the handshake (403) when ``RemoteUserAuth`` finds no user in them.
+        """
+        try:
+            return self.guard.user_for_headers(headers)
+        except Forbidden as error:
+            raise ConnectionDeny(403, str(error)) from None
 
     async def check_read(self, path: tuple[str, ...], user: dict[str, Any]) -> None:
         """Raise ``WsError(403, ...)`` when ``user`` may not read ``path`` (authz)."""
+        try:
+            await self.guard.assert_allowed_read(path, user)
+        except Forbidden as error:
+            raise WsError(403, str(error)) from None
 
     async def reconfig(self, cfg: Any) -> None:
         """Apply ``cfg``'s port and metadata; reopen the listener only when the port changed.
 
         The port comes first: if it cannot be opened, nothing else changes.
         """
+        if cfg.www.auth is not None:
+            await self.guard.load_secret(self.data.db.state)
+        if self.listening is None:
+            # Nothing to keep: never serve a single request with the defaults (no auth/authz).
+            self.guard.configure(cfg.www, cfg.buildbot_url, cfg.basedir)
         if cfg.www_port != self.port_description or self.listening is None:
             await self._listen(cfg.www_port)
+        self.guard.configure(cfg.www, cfg.buildbot_url, cfg.basedir)
         self.title = cfg.title
         self.title_url = cfg.title_url
         self.buildbot_url = cfg.buildbot_url
