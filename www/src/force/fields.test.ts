@@ -33,7 +33,7 @@ const tree: ForceField[] = [
     label: "Codebase: app",
     columns: 1,
     fields: [
-      field("text", "branch", { fullName: "branch", regex: "^[\\w./-]+$" }),
+      field("text", "branch", { fullName: "branch", regex: "^[\\w./-]*$" }),
       field("fixed", "repository", { fullName: "repository", default: "file:///srv/repo", hide: true }),
       field("text", "revision", { fullName: "revision" }),
     ],
@@ -105,16 +105,22 @@ describe("validate", () => {
     expect(validate(tree, values)).toEqual({
       reason: "required",
       priority: "must be a whole number",
-      branch: "does not match the pattern ^[\\w./-]+$",
+      branch: "does not match the pattern ^[\\w./-]*$",
       username: "needs an email address: Name <you@example.com>",
       props_os: "choose at least one",
       props_jobs: "must be a whole number",
     });
   });
 
-  it("checks patterns only on values given, and anchors them at the start like Python's re.match", () => {
+  it("checks the default when no value is given, as the master does", () => {
     const f = [field("text", "tag", { regex: "v\\d+" })];
-    expect(validate(f, { tag: "" })).toEqual({});
+    expect(validate(f, { tag: "" })).toEqual({ tag: "required: the default does not match the pattern v\\d+" });
+    expect(validate([field("text", "tag", { regex: "(v\\d+)?" })], { tag: "" })).toEqual({});
+  });
+
+  it("anchors patterns at the start like Python's re.match", () => {
+    const f = [field("text", "tag", { regex: "v\\d+" })];
+    expect(validate([field("text", "tag", { regex: "v\\d+", default: "v1" })], { tag: "" })).toEqual({});
     expect(validate(f, { tag: "v12-rc" })).toEqual({});
     expect(validate(f, { tag: "x-v12" })).toEqual({ tag: "does not match the pattern v\\d+" });
   });
@@ -156,6 +162,14 @@ describe("parseServerErrors", () => {
     });
     expect(parseServerErrors("the scheduler is disabled", tree)).toEqual({ fields: {}, general: "the scheduler is disabled" });
     expect(parseServerErrors("builderid: no builder with id '9'", tree)).toEqual({ fields: {}, general: "builderid: no builder with id '9'" });
+  });
+
+  it("reads the fields after the master's leading summary", () => {
+    expect(parseServerErrors("invalid force parameters: branch: 'x' is bad; reason: a value is required", tree)).toEqual({
+      fields: { branch: "'x' is bad", reason: "a value is required" },
+      general: null,
+    });
+    expect(parseServerErrors("invalid force parameters: nosuch: what", tree).general).toBe("invalid force parameters: nosuch: what");
   });
 
   it("reads a structured errors object when the master sends one", () => {

@@ -112,10 +112,20 @@ export function validate(fields: ForceField[], values: FormValues): FieldErrors 
       }
       continue;
     }
-    const text = typeof value === "string" ? value : "";
+    let text = typeof value === "string" ? value : "";
     if (!text.trim()) {
-      if (field.required) errors[key] = "required";
-      continue;
+      if (field.required) {
+        errors[key] = "required";
+        continue;
+      }
+      // the master uses the default instead, and checks it like a given value
+      if (typeof field.default !== "string" || !field.default.trim()) {
+        if (field.regex && pythonRegex(field.regex)?.test(String(field.default ?? "")) === false) {
+          errors[key] = `required: the default does not match the pattern ${field.regex}`;
+        }
+        continue;
+      }
+      text = field.default;
     }
     if (field.type === "int" && !/^\s*[+-]?\d+\s*$/.test(text)) {
       errors[key] = "must be a whole number";
@@ -185,10 +195,18 @@ export function parseServerErrors(message: string, fields: ForceField[], data?: 
     }
     return { fields: result, general: rest.length ? rest.join("; ") : Object.keys(result).length ? null : message };
   }
+  // "invalid force parameters: branch: bad; reason: required": a field's
+  // message starts at the message's start or after another "...: "
   for (const part of message.split(/;\s+/)) {
-    const m = /^([A-Za-z0-9_.-]+):\s*([\s\S]*)$/.exec(part);
-    if (m && known.has(m[1])) result[m[1]] = m[2];
-    else rest.push(part);
+    let placed = false;
+    for (const m of part.matchAll(/([A-Za-z0-9_.-]+):\s/g)) {
+      const at = m.index ?? 0;
+      if (!known.has(m[1]) || (at > 0 && !part.slice(0, at).endsWith(": "))) continue;
+      result[m[1]] = part.slice(at + m[0].length);
+      placed = true;
+      break;
+    }
+    if (!placed) rest.push(part);
   }
   return { fields: result, general: rest.length ? rest.join("; ") : null };
 }
