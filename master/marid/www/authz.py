@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from marid.config.origin import ConfigObject
 from marid.www.auth import is_anonymous
+from marid.www.endpointmatchers import EndpointMatcherBase
+from marid.www.roles import RoleMatcherBase, RolesFromOwner
 
 if TYPE_CHECKING:
     from marid.config.errors import ErrorCollector
@@ -104,8 +106,6 @@ class Authz(ConfigObject):
 
     def roles_of(self, user: Mapping[str, Any]) -> set[str]:
         """The roles ``user`` has whatever the target (owner roles aside)."""
-        from marid.www.roles import RolesFromOwner
-
         roles: set[str] = set()
         if is_anonymous(user):
             return roles
@@ -115,8 +115,6 @@ class Authz(ConfigObject):
         return roles
 
     async def owner_roles(self, user: Mapping[str, Any], target: Target) -> set[str]:
-        from marid.www.roles import RolesFromOwner
-
         matchers = [m for m in self.roleMatchers if isinstance(m, RolesFromOwner)]
         if not matchers or is_anonymous(user):
             return set()
@@ -143,9 +141,6 @@ class Authz(ConfigObject):
                 )
 
     def check_config(self, errors: ErrorCollector) -> None:
-        from marid.www.endpointmatchers import EndpointMatcherBase
-        from marid.www.roles import RoleMatcherBase
-
         if not callable(self.stringsMatcher):
             errors.add(
                 "Authz: stringsMatcher must be a function such as util.fnmatchStrMatcher",
