@@ -53,6 +53,7 @@ async def test_stop_clean_lets_the_running_build_succeed_and_starts_no_new_one(
         release.touch()
         await eventually(lambda: stop.poll() is not None)
     finally:
+        release.touch()  # even after a failure: the step's shell must not outlive the test
         if stop.poll() is None:
             stop.kill()
     out, err = stop.communicate()

@@ -26,7 +26,7 @@ c['schedulers'] = [schedulers.ForceScheduler(name='force', builderNames=['quick'
 quick = util.BuildFactory([steps.ShellCommand(name='say', command='echo done before the crash')])
 # The first run leaves a marker in its work directory and sleeps; a re-run finds it and ends.
 long = util.BuildFactory([steps.ShellCommand(name='long', command=(
-    'if [ -f marker ]; then echo second run; else touch marker; echo first run; sleep 300; fi'))])
+    'if [ -f marker ]; then echo second run; else touch marker; echo first run; sleep 60; fi'))])
 c['builders'] = [
     util.BuilderConfig(name='quick', workernames=['w1'], factory=quick),
     util.BuilderConfig(name='long', workernames=['w1'], factory=long),
