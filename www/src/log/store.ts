@@ -56,7 +56,6 @@ export class LogStore {
   private readonly pages = new Map<number, Page>();
   private readonly listeners = new Set<() => void>();
   private wanted: [number, number] = [0, -1];
-  private disposed = false;
 
   constructor(options: LogStoreOptions) {
     this.load = options.load;
@@ -105,7 +104,6 @@ export class LogStore {
 
   /** Make lines [first, last] available: load what is missing, evict what is far. */
   ensure(first: number, last: number): void {
-    if (this.disposed) return;
     last = Math.min(last, this.numLines - 1);
     first = Math.max(0, first);
     this.wanted = [first, last];
@@ -134,12 +132,13 @@ export class LogStore {
     this.evict(firstPage, lastPage);
   }
 
-  /** Drop every page and abort every request (the log's view is gone). */
+  /**
+   * Drop every page and abort every request (the log's view is gone). Not
+   * final: a later `ensure` loads again, as React may mount a view twice.
+   */
   dispose(): void {
-    this.disposed = true;
     for (const page of this.pages.values()) page.request?.abort();
     this.pages.clear();
-    this.listeners.clear();
   }
 
   /** Drop the pages and load again what was last wanted (after a reconnect). */

@@ -1,0 +1,58 @@
+// What the console, grid and waterfall views share: the builders shown (tag
+// filter in the URL) and the coloured cell of a build or pending request.
+
+import type { CSSProperties } from "react";
+import { href, replaceQuery, useRoute } from "../app/router";
+import { useList } from "../data/hooks";
+import type { Build, Builder } from "../data/types";
+import { resultClass } from "../results";
+
+export function useShownBuilders(): { builders: Builder[]; allTags: string[]; tags: string[]; loaded: boolean } {
+  const { query } = useRoute();
+  const tags = (query.get("tags") ?? "").split(",").filter(Boolean);
+  const state = useList<Builder>("builders", undefined, { events: ["builders/*/*"], throttleMs: 2000 });
+  const all = [...(state.data?.items ?? [])].sort((a, b) => a.name.localeCompare(b.name));
+  const allTags = [...new Set(all.flatMap((b) => b.tags))].sort();
+  return { builders: all.filter((b) => tags.every((t) => b.tags.includes(t))), allTags, tags, loaded: state.data !== undefined };
+}
+
+export function TagFilter({ allTags, tags }: { allTags: string[]; tags: string[] }) {
+  if (!allTags.length) return null;
+  return (
+    <span className="tags" data-testid="tag-filter">
+      {allTags.map((t) => (
+        <button
+          key={t}
+          type="button"
+          className={`tag${tags.includes(t) ? " on" : ""}`}
+          onClick={() => replaceQuery({ tags: (tags.includes(t) ? tags.filter((x) => x !== t) : [...tags, t]).join(",") })}
+        >
+          {t}
+        </button>
+      ))}
+    </span>
+  );
+}
+
+export function BuildCell({ build, label, style }: { build: Build; label?: string; style?: CSSProperties }) {
+  return (
+    <a
+      className={`cell ${resultClass(build.results)}`}
+      href={href(`builds/${build.buildid}`)}
+      title={`#${build.number}: ${build.state_string}`}
+      style={style ?? { inset: 1 }}
+      data-testid="matrix-cell"
+      data-buildid={build.buildid}
+    >
+      {label ?? `#${build.number}`}
+    </a>
+  );
+}
+
+export function PendingCell() {
+  return (
+    <span className="cell res-pending" style={{ inset: 1 }} title="pending" data-testid="matrix-cell">
+      …
+    </span>
+  );
+}
