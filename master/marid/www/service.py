@@ -115,7 +115,6 @@ class WWWService(service.Service):
         self.port_description: str | None = None
         # IListeningPort; typed Any because zope interfaces do not type-check as protocols.
         self.listening: Any = None
-        self.allowed_origins: list[str] = []
         self.ws_ping_interval: float = 0
         self.guard = Guard(data, data.seconds, reactor)
         self.site = self._make_site()
@@ -194,7 +193,6 @@ class WWWService(service.Service):
         self.title_url = cfg.title_url
         self.buildbot_url = cfg.buildbot_url
         self.index.title = cfg.title
-        self.allowed_origins = list(cfg.www.allowed_origins)
         self.rest.cache_seconds = cfg.www.json_cache_seconds
         if cfg.www.ws_ping_interval != self.ws_ping_interval:
             self.ws_ping_interval = cfg.www.ws_ping_interval

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from autobahn.twisted.resource import WebSocketResource
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
@@ -67,15 +66,6 @@ def _encode(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> bool:
-    """Whether a request from ``origin`` may use this server, which it reached as ``host``."""
-    if not origin:
-        return True  # not a browser: nothing to protect against
-    if "*" in allowed or origin.rstrip("/") in (a.rstrip("/") for a in allowed):
-        return True
-    return host is not None and urlsplit(origin).netloc.lower() == host.lower()
-
-
 class EventsProtocol(WebSocketServerProtocol):
     factory: EventsFactory
 
@@ -90,7 +80,7 @@ class EventsProtocol(WebSocketServerProtocol):
     def onConnect(self, request: ConnectionRequest) -> None:
         www = self.factory.www
         origin = request.headers.get("origin")
-        if not origin_allowed(origin, request.headers.get("host"), www.allowed_origins):
+        if origin and not www.guard.origin_trusted(origin, request.headers.get("host")):
             log.info("websocket from origin {origin} refused", origin=origin)
             raise ConnectionDeny(403, "origin not allowed")
         self.user = www.user_for_headers(request.headers)

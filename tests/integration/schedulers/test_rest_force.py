@@ -15,7 +15,7 @@ from twisted.web.server import Site
 from marid.plugins import schedulers, util
 from marid.www.rest import RestResource
 from tests.fixtures.data import RecordingData
-from tests.integration.data.test_rest_http import Client, Response
+from tests.fixtures.http import Client, Response
 from tests.integration.schedulers.conftest import Env, environment
 from tests.unit.schedulers.shapes import ENTITY_KEYS, RECORDED_TOP_NEST, RECORDED_USERNAME
 
