@@ -35,7 +35,7 @@ export interface Rendered {
 export async function settle(ms = 0): Promise<void> {
   for (let i = 0; i < 3; i++) {
     await act(async () => {
-      await new Promise((r) => setTimeout(r, ms));
+      await new Promise((r) => setTimeout(r, i === 0 ? ms : 0));
     });
   }
 }
