@@ -1,7 +1,7 @@
 // What the console, grid and waterfall views share: the builders shown (tag
 // filter in the URL) and the coloured cell of a build or pending request.
 
-import type { CSSProperties } from "react";
+import { useMemo, type CSSProperties } from "react";
 import { href, replaceQuery, useRoute } from "../app/router";
 import { useList } from "../data/hooks";
 import type { Build, Builder } from "../data/types";
@@ -9,11 +9,16 @@ import { resultClass } from "../results";
 
 export function useShownBuilders(): { builders: Builder[]; allTags: string[]; tags: string[]; loaded: boolean } {
   const { query } = useRoute();
-  const tags = (query.get("tags") ?? "").split(",").filter(Boolean);
+  const tagText = query.get("tags") ?? "";
   const state = useList<Builder>("builders", undefined, { events: ["builders/*/*"], throttleMs: 2000 });
-  const all = [...(state.data?.items ?? [])].sort((a, b) => a.name.localeCompare(b.name));
-  const allTags = [...new Set(all.flatMap((b) => b.tags))].sort();
-  return { builders: all.filter((b) => tags.every((t) => b.tags.includes(t))), allTags, tags, loaded: state.data !== undefined };
+  const items = state.data?.items;
+  // memoized: the views recompute their layout when this changes, not on every scroll
+  return useMemo(() => {
+    const tags = tagText.split(",").filter(Boolean);
+    const all = [...(items ?? [])].sort((a, b) => a.name.localeCompare(b.name));
+    const allTags = [...new Set(all.flatMap((b) => b.tags))].sort();
+    return { builders: all.filter((b) => tags.every((t) => b.tags.includes(t))), allTags, tags, loaded: items !== undefined };
+  }, [items, tagText]);
 }
 
 export function TagFilter({ allTags, tags }: { allTags: string[]; tags: string[] }) {

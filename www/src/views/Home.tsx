@@ -33,7 +33,10 @@ export function HomeView() {
               <b>{home.builders}</b> builders
             </a>
             <a className="tile" href={href("workers")} data-testid="home-workers">
-              <b>{home.workers.connected}</b>/{home.workers.total} workers connected
+              <b>
+                {home.workers.connected}/{home.workers.total}
+              </b>
+              workers connected
               {home.workers.paused ? <span className="muted"> · {home.workers.paused} paused</span> : null}
             </a>
             <a className="tile" href={href("pending")} data-testid="home-pending">
