@@ -139,10 +139,17 @@ def _ppid(pid: int) -> int:
     return 0
 
 
-def renderer_rss_mb() -> float:
-    """Resident memory of the renderer processes (the tabs) of browsers this process started."""
+def _pss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def renderer_mb() -> list[tuple[float, float]]:
+    """``(RSS, PSS)`` in MB of each renderer process (a tab) of browsers this process started."""
     me = os.getpid()
-    total = 0.0
+    found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -155,8 +162,8 @@ def renderer_rss_mb() -> float:
         except OSError:
             continue
         if pid == me:
-            total += rss_mb(int(proc.name))
-    return total
+            found.append((rss_mb(int(proc.name)), _pss_mb(int(proc.name))))
+    return found
 
 
 class Page:
@@ -267,19 +274,20 @@ def log_figures(context: Any, base: str, logid: int, lines: int) -> None:
     opened, _ = tab.timed(f"#/logs/{logid}", SELECTORS["log_line"])
     last = f"{lines - 1:08d}"
     t0 = time.perf_counter()
-    page.locator("[data-testid=log-end]").click()
+    page.get_by_role("button", name="End", exact=True).click()
     page.wait_for_selector(f"[data-testid=log-line]:has-text('{last}')", timeout=60_000)
     to_end = time.perf_counter() - t0
     t0 = time.perf_counter()
-    page.locator("[data-testid=log-search-input]").fill(NEEDLE)
-    page.locator("[data-testid=log-search-input]").press("Enter")
+    page.get_by_test_id("log-search").fill(NEEDLE)
+    page.get_by_test_id("log-search").press("Enter")
     page.wait_for_selector(f"[data-testid=log-line]:has-text('{NEEDLE}')", timeout=60_000)
     searched = time.perf_counter() - t0
     metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
     heap = metrics.get("JSHeapUsedSize", 0) / 1e6
     print(f"log viewer on {lines:,} lines: open {opened * 1000:.0f} ms, ", end="")
     print(f"end {to_end * 1000:.0f} ms, search {searched * 1000:.0f} ms")
-    print(f"tab JS heap {heap:.0f} MB, renderer RSS {renderer_rss_mb():.0f} MB")
+    renderers = ", ".join(f"RSS {rss:.0f} MB (PSS {pss:.0f} MB)" for rss, pss in renderer_mb())
+    print(f"tab JS heap {heap:.0f} MB; renderer processes: {renderers}")
     tab.close()
 
 

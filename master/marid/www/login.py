@@ -3,8 +3,9 @@
 ``GET /auth/login`` with ``Authorization: Basic ...`` checks the name and
 password with the configured auth (in a thread when the check is slow, as
 bcrypt is), starts a session and answers the user info as JSON. Wrong or
-missing credentials answer 401 with ``WWW-Authenticate: Basic``, so that a
-browser sent there shows its own login prompt; each failure is logged with
+missing credentials answer 401, with ``WWW-Authenticate: Basic`` when none
+were sent, so that a browser sent there shows its own login prompt (the UI's
+form, which sends them, gets no challenge and shows the error itself); each failure is logged with
 the user name (never the password) and the client address. With
 ``RemoteUserAuth`` the proxy's header logs the user in, and without one
 (403). ``GET /auth/logout`` ends the session.
@@ -127,7 +128,9 @@ class _JsonPage(resource.Resource):
         try:
             body = await self.act(request)
         except LoginFailed as failure:
-            if failure.challenge:
+            # A client that sent credentials (the UI's login form) gets no challenge:
+            # a browser would answer it with its own password prompt over the page.
+            if failure.challenge and not request.getHeader(b"authorization"):
                 request.setHeader(b"www-authenticate", REALM)
             self._send(request, failure.status, {"error": str(failure)})
             return
