@@ -23,6 +23,8 @@ $(VENV)/.installed: setup.py worker/setup.py pyproject.toml
 www: $(UI_BUILT)
 
 www/node_modules/.installed: www/package.json www/package-lock.json
+	@# Vite 8 needs npm 11 or newer; older npm is upgraded from the npm registry.
+	npm --version | grep -Eq '^(1[1-9]|[2-9][0-9])\.' || npm install -g --no-audit --no-fund npm@11
 	cd www && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
