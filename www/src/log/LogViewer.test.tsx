@@ -54,7 +54,7 @@ describe("LogViewer", () => {
     const search = fake.gets("logs/7/search")[0];
     const params = new URLSearchParams(search.split("?")[1]);
     expect(params.get("regex")).toBe("true");
-    expect(params.get("limit")).toBe("1");
+    expect(params.get("from")).toBe("0");
     expect(new RegExp(params.get("q")!.replace("(?i)", ""), "i").test("Build FAILED")).toBe(true);
     const current = r.container.querySelector<HTMLElement>(".log-line.current")!;
     expect(current.dataset.line).toBe("999");

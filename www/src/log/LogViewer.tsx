@@ -8,7 +8,7 @@ import { useEvents, useServices } from "../data/hooks";
 import type { RestClient } from "../data/rest";
 import type { Log, LogChunk, LogSearchResult } from "../data/types";
 import { parseAnsi, type Span } from "./ansi";
-import { ERROR_PATTERN, LogSearch, type SearchQuery } from "./search";
+import { ERROR_PATTERN, findFirstError, LogSearch, type SearchQuery } from "./search";
 import { LogStore, splitContent, type LogLine } from "./store";
 import { bottomScrollTop, layout, scrollTopFor } from "./viewport";
 
@@ -236,8 +236,11 @@ function TextLog({ log, height, initialLine = null, linkLines = false }: Props) 
   const firstError = async () => {
     setNotice(null);
     try {
-      const result = await searchFetch({ q: ERROR_PATTERN, regex: true, caseSensitive: false }, 0, 1);
-      if (result.matches.length) goTo(result.matches[0].line);
+      const line = await findFirstError(
+        (from, limit) => searchFetch({ q: ERROR_PATTERN, regex: true, caseSensitive: false }, from, limit),
+        log.type === "s" ? (n) => fetchLines(rest, logid, n, 1).then((lines) => lines[0]?.charAt(0) ?? "") : null,
+      );
+      if (line !== null) goTo(line);
       else setNotice("no error found");
     } catch (e) {
       setNotice((e as Error).message);

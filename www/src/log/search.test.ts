@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LogSearchResult } from "../data/types";
-import { LogSearch, type SearchQuery } from "./search";
+import { findFirstError, LogSearch, type SearchQuery } from "./search";
 
 /** A server holding matches at the given lines, answering `limit` at a time from `from`. */
 function server(lines: number[]) {
@@ -65,5 +65,33 @@ describe("LogSearch", () => {
     expect(search.current).toBeNull();
     await search.next();
     expect(search.current).toBeNull();
+  });
+});
+
+describe("findFirstError", () => {
+  it("skips matches in header lines", async () => {
+    const s = server([0, 3, 9]);
+    const streams: Record<number, string> = { 0: "h", 3: "e", 9: "o" };
+    const looked: number[] = [];
+    const line = await findFirstError(
+      (from, limit) => s.fetch(query, from, limit),
+      async (n) => {
+        looked.push(n);
+        return streams[n];
+      },
+    );
+    expect(line).toBe(3);
+    expect(looked).toEqual([0, 3]);
+  });
+
+  it("takes the first match of a log without streams, in one small request", async () => {
+    const s = server([4, 8]);
+    expect(await findFirstError((from, limit) => s.fetch(query, from, limit), null)).toBe(4);
+    expect(s.calls).toEqual([[0, 1]]);
+  });
+
+  it("finds nothing when only headers match", async () => {
+    const s = server([0, 1]);
+    expect(await findFirstError((from, limit) => s.fetch(query, from, limit), async () => "h")).toBeNull();
   });
 });

@@ -67,3 +67,27 @@ export class LogSearch {
     this.nextFrom = result.meta.next;
   }
 }
+
+/**
+ * The first line matching the error pattern that is not a header line (the
+ * header repeats the command, which often says "error" itself). `streamOf`
+ * tells a line's stream; without it (logs without streams) the first match
+ * is the answer. Gives up after `maxBatches` batches of headers.
+ */
+export async function findFirstError(
+  search: (from: number, limit: number) => Promise<LogSearchResult>,
+  streamOf: ((line: number) => Promise<string>) | null,
+  batch = 20,
+  maxBatches = 5,
+): Promise<number | null> {
+  let from = 0;
+  for (let i = 0; i < maxBatches; i++) {
+    const result = await search(from, streamOf ? batch : 1);
+    for (const match of result.matches) {
+      if (!streamOf || (await streamOf(match.line)) !== "h") return match.line;
+    }
+    if (!result.meta.more || !streamOf) return null;
+    from = result.meta.next;
+  }
+  return null;
+}
