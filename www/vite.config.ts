@@ -1,11 +1,12 @@
 // Build: writes the UI into the master's package (served at `/`), with
 // relative asset URLs so that the UI also works behind a path prefix.
 // Dev: `npm run dev` serves on 127.0.0.1:5173 and forwards the master's
-// endpoints to a master running on 127.0.0.1:8010.
+// endpoints to a master running on 127.0.0.1:8010 (or at MARID_MASTER_URL).
 import react from "@vitejs/plugin-react";
 import { defineConfig } from "vitest/config";
 
-const master = "http://127.0.0.1:8010";
+const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
+const master = env.MARID_MASTER_URL ?? "http://127.0.0.1:8010";
 
 export default defineConfig({
   base: "./",

@@ -21,6 +21,24 @@ function server(lines: number[]) {
 const query = { q: "error", regex: false, caseSensitive: false };
 
 describe("LogSearch", () => {
+  it("keeps asking when the server stops early with no matches yet (its scan budget)", async () => {
+    const calls: number[] = [];
+    // The server scans 1,000 lines per request; the only match is at line 2,500.
+    const fetch = async (_q: SearchQuery, from: number): Promise<LogSearchResult> => {
+      calls.push(from);
+      const end = from + 1000;
+      const hit = from <= 2500 && 2500 < end;
+      return {
+        matches: hit ? [{ line: 2500, text: "needle" }] : [],
+        meta: { more: end < 3000, next: end },
+      };
+    };
+    const search = new LogSearch(query, fetch, 10);
+    await search.start();
+    expect(search.current?.line).toBe(2500);
+    expect(calls).toEqual([0, 1000, 2000]);
+  });
+
   it("starts at the first match at or after the line in view", async () => {
     const s = server([3, 40, 90]);
     const search = new LogSearch(query, s.fetch, 10);

@@ -60,11 +60,18 @@ export class LogSearch {
     else if (!this.more && this.matches.length) this.index = this.matches.length - 1;
   }
 
+  /** Fetch from `from` until a batch brings matches or the log ends: the server stops
+   * after a bounded amount of text per request, so a batch may be empty with more to come. */
   private async fetchMore(from: number): Promise<void> {
-    const result = await this.fetch(this.query, from, this.batch);
-    this.matches.push(...result.matches);
-    this.more = result.meta.more;
-    this.nextFrom = result.meta.next;
+    let at = from;
+    for (;;) {
+      const result = await this.fetch(this.query, at, this.batch);
+      this.matches.push(...result.matches);
+      this.more = result.meta.more;
+      this.nextFrom = result.meta.next ?? 0;
+      if (result.matches.length || !this.more) return;
+      at = this.nextFrom;
+    }
   }
 }
 
