@@ -237,7 +237,7 @@ export interface UiBuild {
 
 export interface LogSearchResult {
   matches: { line: number; text: string }[];
-  meta: { more: boolean; next: number };
+  meta: { more: boolean; next: number | null };
 }
 
 /** A websocket event: `k` the routing key (`builds/12/finished`), `m` the entity. */
