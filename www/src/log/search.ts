@@ -93,7 +93,8 @@ export async function findFirstError(
     for (const match of result.matches) {
       if (!streamOf || (await streamOf(match.line)) !== "h") return match.line;
     }
-    if (!result.meta.more || !streamOf) return null;
+    // an empty batch with more to come: the server stopped at its scan budget
+    if (!result.meta.more || result.meta.next === null) return null;
     from = result.meta.next;
   }
   return null;
