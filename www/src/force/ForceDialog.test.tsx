@@ -100,6 +100,14 @@ describe("ForceDialog", () => {
     expect(oneByTestId(r.container, "force-general-error").textContent).toBe("you may not force builds");
   });
 
+  it("leaves a name field that needs an address empty for a user without one", async () => {
+    const tree = [{ ...scheduler.all_fields![0], fields: [field("username", "username", { need_email: true, label: "Your name:" })] }];
+    r = await render(<ForceDialog scheduler={{ ...scheduler, all_fields: tree }} builderid={3} onClose={() => {}} />, {
+      config: { user: { username: "viewer", groups: [] } },
+    });
+    expect((oneByTestId(r.container, "force-field-username") as HTMLInputElement).value).toBe("");
+  });
+
   it("posts the force call with the fields' values and reports the new request", async () => {
     const fake = new FakeFetch().on("forceschedulers/force", { body: { jsonrpc: "2.0", id: 1, result: [12, { "3": 40 }] } });
     const onForced = vi.fn();

@@ -252,7 +252,10 @@ export function ForceDialog({
       for (const field of leaves(fields)) {
         const key = fieldKey(field);
         if (field.type === "username" && v[key] === "") {
-          v[key] = user.email ? `${user.full_name || user.username} <${user.email}>` : user.username;
+          // Without an address to show, a field that needs one stays empty: the master
+          // takes the owner from the session anyway.
+          if (user.email) v[key] = `${user.full_name || user.username} <${user.email}>`;
+          else if (!field.need_email) v[key] = user.username;
         }
       }
     }
