@@ -71,7 +71,19 @@ function StepRow({ step, open, onToggle, openLog, setOpenLog }: {
   const log = step.logs.find((l) => l.logid === openLog) ?? null;
   return (
     <li className="step" data-testid="step-row" data-step-number={step.number} data-result={step.results ?? (started ? "running" : "pending")}>
-      <div className={`step-row ${resultClass(step.results, started)}`} onClick={onToggle}>
+      <div
+        className={`step-row ${resultClass(step.results, started)}`}
+        onClick={onToggle}
+        onKeyDown={(e) => {
+          if (e.key === "Enter" || e.key === " ") {
+            e.preventDefault();
+            onToggle();
+          }
+        }}
+        role="button"
+        tabIndex={0}
+        aria-expanded={open}
+      >
         <span className="step-num">{step.number + 1}</span>
         <span className="step-name">{step.name}</span>
         <span className="step-state" title={step.state_string}>
