@@ -39,6 +39,20 @@ describe("LogSearch", () => {
     expect(calls).toEqual([0, 1000, 2000]);
   });
 
+  it("stops when the server says there is more but does not move on", async () => {
+    let calls = 0;
+    const stuck = async (_q: SearchQuery, from: number): Promise<LogSearchResult> => {
+      calls += 1;
+      return { matches: [], meta: { more: true, next: from } };
+    };
+    const search = new LogSearch(query, stuck, 10);
+    await search.start();
+    expect(search.current).toBeNull();
+    expect(search.more).toBe(false);
+    expect(calls).toBe(1);
+    expect(await findFirstError((from) => stuck(query, from), null)).toBeNull();
+  });
+
   it("starts at the first match at or after the line in view", async () => {
     const s = server([3, 40, 90]);
     const search = new LogSearch(query, s.fetch, 10);

@@ -70,6 +70,11 @@ export class LogSearch {
       this.more = result.meta.more;
       this.nextFrom = result.meta.next ?? 0;
       if (result.matches.length || !this.more) return;
+      // a server that does not move on would keep this loop going forever
+      if (result.meta.next === null || result.meta.next <= at) {
+        this.more = false;
+        return;
+      }
       at = this.nextFrom;
     }
   }
@@ -94,7 +99,7 @@ export async function findFirstError(
       if (!streamOf || (await streamOf(match.line)) !== "h") return match.line;
     }
     // an empty batch with more to come: the server stopped at its scan budget
-    if (!result.meta.more || result.meta.next === null) return null;
+    if (!result.meta.more || result.meta.next === null || result.meta.next <= from) return null;
     from = result.meta.next;
   }
   return null;
