@@ -17,6 +17,7 @@ from marid.data.base import Endpoint, Kind
 from marid.data.errors import InvalidQueryError
 from marid.data.logs import LOG_PREFIXES, resolve_logid
 from marid.data.ui import int_arg
+from marid.db.logsearch import SearchPattern
 
 MAX_MATCHES = 1000
 MAX_PATTERN = 1000
@@ -34,17 +35,18 @@ def _flag(args: dict[str, list[str]], name: str) -> bool:
     raise InvalidQueryError(f"{name!r} must be true or false, not {values[-1]!r}")
 
 
-def compile_query(args: dict[str, list[str]]) -> re.Pattern[str]:
+def compile_query(args: dict[str, list[str]]) -> SearchPattern:
     text = (args.get("q") or [""])[-1]
     if not text:
         raise InvalidQueryError("'q' (the text to search for) is required")
     if len(text) > MAX_PATTERN:
         raise InvalidQueryError(f"'q' is longer than {MAX_PATTERN} characters")
-    flags = re.MULTILINE | (0 if _flag(args, "case") else re.IGNORECASE)
+    case = _flag(args, "case")
     if not _flag(args, "regex"):
-        return re.compile(re.escape(text), flags)
+        return SearchPattern.plain(text, case)
+    flags = re.MULTILINE | (0 if case else re.IGNORECASE)
     try:
-        return re.compile(text, flags)
+        return SearchPattern(re.compile(text, flags), case=case)
     except re.error as error:
         raise InvalidQueryError(f"'q' is not a valid regular expression: {error}") from None
 

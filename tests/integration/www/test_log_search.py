@@ -82,7 +82,7 @@ async def test_a_budget_bounds_the_text_scanned_per_request(data: RecordingData)
     log = await data.db.logs.get_log(logid)
     assert log is not None
     result = await data.db.logsearch.search(
-        logid, re.compile("nothing like this"), prefixed=True, budget=1
+        logid, logsearch.SearchPattern.plain("nothing like this", False), prefixed=True, budget=1
     )
     assert result.matches == [] and result.next_line is not None and result.next_line > 0
     assert result.next_line < log.num_lines
@@ -104,9 +104,26 @@ async def test_text_logs_and_bad_queries(data: RecordingData, server: Server) ->
 
 
 def test_search_text_counts_lines_and_stops_at_the_wanted_number() -> None:
-    text = "oa\nob hit\noc\nod hit\noe hit\n"
-    found, resume = logsearch.search_text(text, 10, re.compile("hit"), True, 2)
-    assert found == [(11, "b hit"), (13, "d hit")]
-    assert resume == 14
-    found, resume = logsearch.search_text(text, 10, re.compile("hit"), True, 10)
-    assert [line for line, _ in found] == [11, 13, 14] and resume is None
+    text = "oa\nob hit\noc\nod HIT\noe hit\n"
+    for pattern in (
+        logsearch.SearchPattern.plain("hit", case=False),
+        logsearch.SearchPattern(re.compile("h.t", re.IGNORECASE)),
+    ):
+        found, resume = logsearch.search_text(text, 10, pattern, True, 2)
+        assert found == [(11, "b hit"), (13, "d HIT")]
+        assert resume == 14
+        found, resume = logsearch.search_text(text, 10, pattern, True, 10)
+        assert [line for line, _ in found] == [11, 13, 14] and resume is None
+
+
+def test_plain_text_search_outside_ascii_keeps_line_numbers() -> None:
+    # "İ" lower-cases to two characters: such text is searched with the expression instead.
+    text = "oİİİ first\no needle here\noNEEDLE again\n"
+    found, _ = logsearch.search_text(
+        text, 0, logsearch.SearchPattern.plain("needle", case=False), True, 10
+    )
+    assert found == [(1, " needle here"), (2, "NEEDLE again")]
+    found, _ = logsearch.search_text(
+        text, 0, logsearch.SearchPattern.plain("NEEDLE", case=True), True, 10
+    )
+    assert found == [(2, "NEEDLE again")]
