@@ -51,9 +51,15 @@ done
 
 echo
 echo "Marid is running in ./demo with two workers."
-echo "  Builds:    http://127.0.0.1:8010/api/v2/builds"
-echo "  Latest:    http://127.0.0.1:8010/api/v2/builds?order=-buildid&limit=1"
-echo "  Workers:   http://127.0.0.1:8010/api/v2/workers"
+echo "  Web UI:    http://127.0.0.1:8010/"
+echo "  The build: http://127.0.0.1:8010/#/builders/demo-project/builds/$(
+    "$venv/bin/python" - <<'PY'
+import json, urllib.request
+with urllib.request.urlopen("http://127.0.0.1:8010/api/v2/builders/demo-project/builds?order=-number&limit=1") as r:
+    print(json.load(r)["builds"][0]["number"])
+PY
+)"
+echo "  REST API:  http://127.0.0.1:8010/api/v2/builds"
 echo "  Artifacts: $here/demo/artifacts/"
 echo "  Logs:      demo/marid.log, demo/workers/*/marid-worker.log"
 echo "  Stop it:   make demo-stop"

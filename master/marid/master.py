@@ -28,6 +28,7 @@ from marid.data.connector import DataConnector
 from marid.db.connector import DBConnector
 from marid.db.engine import connection_problem
 from marid.db.errors import DatabaseError
+from marid.db.query import Query
 from marid.mq.simple import SimpleMQ
 from marid.process.botmaster import BotMaster
 from marid.schedulers.manager import SchedulerManager
@@ -169,7 +170,8 @@ class BuildMaster(service.MultiService):
             await self.www.reconfig(cfg)
         if initial or sections & {"builders", "*"}:
             names = [str(getattr(b, "name", b)) for b in cfg.builders]
-            await self.data.builders.update_builder_list(self.masterid, names)
+            ids = await self.data.builders.update_builder_list(self.masterid, names)
+            await self._update_builder_info(cfg.builders, ids)
         if initial or sections & {"workers", "builders", "*"}:
             await self.workers.reconfig_workers(cfg.workers, cfg.builders)
         if initial or sections & {"schedulers", "builders", "validation", "*"}:
@@ -179,6 +181,27 @@ class BuildMaster(service.MultiService):
         if self.botmaster is not None and (initial or sections & {"builders", "*"}):
             await self.botmaster.reconfig(cfg)
         return sections
+
+    async def _update_builder_info(self, builders: list[Any], ids: dict[str, int]) -> None:
+        """Store each builder's description and tags where they differ from the database's."""
+        assert self.data is not None and self.db is not None
+        stored, _ = await self.db.builders.get_builders(Query())
+        current = {
+            b.builderid: (b.description, b.description_format, sorted(b.tags)) for b in stored
+        }
+        for builder in builders:
+            builderid = ids.get(str(getattr(builder, "name", builder)))
+            if builderid is None:
+                continue
+            wanted = (
+                getattr(builder, "description", None),
+                getattr(builder, "description_format", None),
+                sorted(getattr(builder, "tags", None) or []),
+            )
+            if current.get(builderid) != wanted:
+                await self.data.builders.update_builder_info(
+                    builderid, description=wanted[0], description_format=wanted[1], tags=wanted[2]
+                )
 
     async def reconfig(self) -> bool:
         """Load ``master.cfg`` again; apply it if it is valid, else keep the running config."""

@@ -159,3 +159,43 @@ async def test_port_in_use_fails_the_reconfig_and_keeps_the_old_listener(
     assert master.config is not None and master.config.www_port.endswith(
         f"tcp:{port}:interface=127.0.0.1"
     )
+
+
+BUILDER_INFO_CONFIG = """\
+from marid.plugins import steps, util, worker
+c = BuildmasterConfig = {{}}
+c['www'] = {{'port': "tcp:{port}:interface=127.0.0.1"}}
+c['protocols'] = {{'pb': {{'port': "tcp:0:interface=127.0.0.1"}}}}
+c['workers'] = [worker.Worker('w1', 'pw')]
+c['builders'] = [
+    util.BuilderConfig(
+        name='docs', workernames=['w1'], tags={tags!r}, description={description!r},
+        factory=util.BuildFactory([steps.ShellCommand(command=['true'])]),
+    ),
+]
+"""
+
+
+@pytest_twisted.ensureDeferred
+async def test_builder_tags_and_description_follow_the_config(basedir: Path) -> None:
+    port = free_port()
+    config = basedir / "master.cfg"
+    config.write_text(
+        BUILDER_INFO_CONFIG.format(port=port, tags=["doc", "fast"], description="the manual")
+    )
+    master = BuildMaster(str(basedir), reactor)
+    await master.start_master()
+    master.startService()
+    try:
+        assert master.data is not None
+        result, _ = await master.data.get("builders/docs")
+        assert (result.items[0]["tags"], result.items[0]["description"]) == (
+            ["doc", "fast"],
+            "the manual",
+        )
+        config.write_text(BUILDER_INFO_CONFIG.format(port=port, tags=["slow"], description=None))
+        assert await master.reconfig()
+        result, _ = await master.data.get("builders/docs")
+        assert (result.items[0]["tags"], result.items[0]["description"]) == (["slow"], None)
+    finally:
+        await master.stop_master()
