@@ -5,8 +5,9 @@ builds, gives the newest build a few steps and one stdio log of ``--log-lines``
 lines (about 80 bytes each), starts the master with ``marid start`` and drives
 the system Chromium headless with Playwright:
 
-- home, builders, one builder and one build page: milliseconds from navigation
-  to the page's content being on screen, and the HTTP requests the page made;
+- home, builders, one builder, one build page, waterfall, console and grid:
+  milliseconds from navigation to the page's content being on screen, and the
+  HTTP requests the page made;
 - the log viewer on the big log: open it (first lines shown), jump to its end
   (last line shown), search a string that occurs once near the end (match
   shown); with the browser tab's JS heap and renderer RSS and the master's RSS.
@@ -200,7 +201,10 @@ def main() -> int:
     parser.add_argument("--builders", type=int, default=100)
     parser.add_argument("--log-lines", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--screenshots", type=Path, help="save a screenshot of each page here")
     args = parser.parse_args()
+    if args.screenshots:
+        args.screenshots.mkdir(parents=True, exist_ok=True)
     from playwright.sync_api import sync_playwright
 
     marid = [sys.executable, "-m", "marid.scripts.runner"]
@@ -235,20 +239,28 @@ def main() -> int:
                     ("builders", "#/builders", SELECTORS["builders"]),
                     ("builder", f"#/builders/{builderid}", SELECTORS["builder"]),
                     ("build", f"#/builds/{buildid}", SELECTORS["build"]),
+                    ("waterfall", "#/waterfall", SELECTORS["matrix"]),
+                    ("console", "#/console", SELECTORS["matrix"]),
+                    ("grid", "#/grid", SELECTORS["matrix"]),
                 ]
                 print(f"{'page':10} {'render ms (median)':>20} {'requests':>9}")
                 for name, route, ready in pages:
 
-                    def once(route: str = route, ready: str = ready) -> tuple[float, int]:
+                    def once(
+                        route: str = route, ready: str = ready, name: str = name
+                    ) -> tuple[float, int]:
                         tab = Page(context, base)
                         try:
-                            return tab.timed(route, ready)
+                            timing = tab.timed(route, ready)
+                            if args.screenshots:
+                                tab.page.screenshot(path=str(args.screenshots / f"{name}.png"))
+                            return timing
                         finally:
                             tab.close()
 
                     elapsed, requests = median_of(args.repeat, once)
                     print(f"{name:10} {elapsed * 1000:20.0f} {requests:9d}")
-                log_figures(context, base, logid, args.log_lines)
+                log_figures(context, base, logid, args.log_lines, args.screenshots)
                 print(f"master RSS: {rss_mb(master_pid):.0f} MB")
                 browser.close()
         finally:
@@ -263,10 +275,11 @@ SELECTORS = {
     "builder": "[data-testid=build-row]",
     "build": "[data-testid=step-row]",
     "log_line": "[data-testid=log-line]",
+    "matrix": "[data-testid=matrix-cell]",
 }
 
 
-def log_figures(context: Any, base: str, logid: int, lines: int) -> None:
+def log_figures(context: Any, base: str, logid: int, lines: int, shots: Path | None) -> None:
     tab = Page(context, base)
     page = tab.page
     cdp = context.new_cdp_session(page)
@@ -282,6 +295,8 @@ def log_figures(context: Any, base: str, logid: int, lines: int) -> None:
     page.get_by_test_id("log-search").press("Enter")
     page.wait_for_selector(f"[data-testid=log-line]:has-text('{NEEDLE}')", timeout=60_000)
     searched = time.perf_counter() - t0
+    if shots:
+        page.screenshot(path=str(shots / "log-search.png"))
     metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
     heap = metrics.get("JSHeapUsedSize", 0) / 1e6
     print(f"log viewer on {lines:,} lines: open {opened * 1000:.0f} ms, ", end="")

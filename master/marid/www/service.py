@@ -12,11 +12,13 @@ the reconfig loudly and the old listener is kept.
 from __future__ import annotations
 
 import html
+import platform
 import json
 from pathlib import Path
 from typing import Any
 
 from autobahn.websocket.types import ConnectionDeny
+import twisted
 from twisted.application import service
 from twisted.internet import defer, endpoints
 from twisted.logger import Logger
@@ -116,6 +118,8 @@ class WWWService(service.Service):
         # IListeningPort; typed Any because zope interfaces do not type-check as protocols.
         self.listening: Any = None
         self.ws_ping_interval: float = 0
+        # c['www']['versions']: extra (name, version) pairs for the UI's about page.
+        self.extra_versions: list[tuple[str, str]] = []
         self.guard = Guard(data, data.seconds, reactor)
         self.site = self._make_site()
 
@@ -150,7 +154,12 @@ class WWWService(service.Service):
             "title": self.title,
             "titleURL": self.title_url,
             "buildbotURL": self.buildbot_url,
-            "versions": [["marid", __version__]],
+            "versions": [
+                ["marid", __version__],
+                ["python", platform.python_version()],
+                ["twisted", twisted.__version__],
+                *([name, version] for name, version in self.extra_versions),
+            ],
             "auth": self.guard.auth.ui_config(),
             "user": user,
         }
@@ -194,6 +203,7 @@ class WWWService(service.Service):
         self.buildbot_url = cfg.buildbot_url
         self.index.title = cfg.title
         self.rest.cache_seconds = cfg.www.json_cache_seconds
+        self.extra_versions = list(cfg.www.versions)
         if cfg.www.ws_ping_interval != self.ws_ping_interval:
             self.ws_ping_interval = cfg.www.ws_ping_interval
             self.ws_factory.apply_options()

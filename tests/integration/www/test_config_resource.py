@@ -1,0 +1,22 @@
+"""``/config``: what the UI learns about the master before its first API call."""
+
+from __future__ import annotations
+
+import pytest
+import pytest_twisted
+
+from marid import __version__
+from tests.integration.www.conftest import Server
+
+pytestmark = pytest.mark.db_backends("sqlite")
+
+
+@pytest_twisted.ensureDeferred
+async def test_config_lists_versions_with_the_configured_extras(server: Server) -> None:
+    server.www.extra_versions = [("our-app", "4.2")]
+    body = (await server.http.get("/config")).json()
+    names = [name for name, _ in body["versions"]]
+    assert names[:3] == ["marid", "python", "twisted"]
+    assert ["marid", __version__] in body["versions"]
+    assert body["versions"][-1] == ["our-app", "4.2"]
+    assert body["user"] == {"anonymous": True}
