@@ -248,7 +248,10 @@ class RestResource(resource.Resource):
         try:
             result = await getattr(endpoint, method_name)(params, args)
         except InvalidControlError as error:
-            self._rpc_error(request, rpc_id, -32602, str(error))
+            # Force parameters: the message per field too, for forms to show beside each one.
+            errors = getattr(error, "errors", None)
+            data = {"errors": errors} if isinstance(errors, dict) else None
+            self._rpc_error(request, rpc_id, -32602, str(error), data=data)
             return
         except DataError as error:
             self._rpc_error(request, rpc_id, -32000, str(error), status=error.status)
@@ -256,7 +259,16 @@ class RestResource(resource.Resource):
         self._send(request, encode_json({"jsonrpc": "2.0", "id": rpc_id, "result": result}))
 
     def _rpc_error(
-        self, request: server.Request, rpc_id: Any, code: int, message: str, status: int = 400
+        self,
+        request: server.Request,
+        rpc_id: Any,
+        code: int,
+        message: str,
+        status: int = 400,
+        data: dict[str, Any] | None = None,
     ) -> None:
-        body = {"jsonrpc": "2.0", "id": rpc_id, "error": {"code": code, "message": message}}
+        error: dict[str, Any] = {"code": code, "message": message}
+        if data is not None:
+            error["data"] = data
+        body = {"jsonrpc": "2.0", "id": rpc_id, "error": error}
         self._send(request, encode_json(body), status=status)

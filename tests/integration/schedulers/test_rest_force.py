@@ -116,6 +116,11 @@ async def test_json_rpc_errors_name_each_bad_field(served: tuple[Env, Client]) -
         "'Name <you@example.com>'; priority: 'x' is not a whole number; "
         "jobs: 'many' is not a whole number"
     )
+    assert error["data"]["errors"] == {
+        "username": "'nobody' has no email address: write 'Name <you@example.com>'",
+        "priority": "'x' is not a whole number",
+        "jobs": "'many' is not a whole number",
+    }
 
     missing = await rpc(client, "/forceschedulers/nosuch", {})
     assert (missing.status, missing.json()["error"]["code"]) == (404, -32000)
