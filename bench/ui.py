@@ -39,18 +39,8 @@ from rest_api import free_port, rss_mb, seed
 from marid.db import logcompression, model
 from marid.db.engine import make_engine
 from marid.db.logs import _lines, _pack
+from marid.testing.browser import launch_chromium
 
-CHROMIUM = os.environ.get("MARID_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 NEEDLE = "needle-in-the-haystack"
 STEPS = ("git", "configure", "compile", "test", "upload")
 
@@ -228,11 +218,7 @@ def main() -> int:
         builderid = 1
         try:
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(
-                    executable_path=CHROMIUM,
-                    headless=True,
-                    args=ARGS,
-                )
+                browser = launch_chromium(pw)
                 context = browser.new_context(viewport={"width": 1400, "height": 900})
                 pages = [
                     ("home", "#/", SELECTORS["home"]),

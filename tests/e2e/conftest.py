@@ -14,21 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from marid.testing.browser import CHROMIUM, launch_chromium
 from marid.www.service import STATIC_DIR
 
-CHROMIUM = os.environ.get("MARID_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("MARID_E2E_ARTIFACTS", "build/e2e"))
-# Chromium must not try to reach anything but the page under test.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 
 
 def _missing(reason: str) -> None:
@@ -46,7 +35,7 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        chromium = launch_chromium(pw)
         yield chromium
         chromium.close()
 

@@ -19,7 +19,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -138,3 +138,28 @@ class Deployment:
     def build(self, buildid: int) -> dict[str, Any]:
         builds: list[dict[str, Any]] = self.api(f"builds/{buildid}")["builds"]
         return builds[0]
+
+
+def deployment_of(
+    tmp_path_factory: Any, config: str, workers: dict[str, str]
+) -> Iterator[Deployment]:
+    """A started ``Deployment`` for a module's tests, stopped by PID afterwards."""
+    deploy = Deployment(tmp_path_factory.mktemp("deployment"), config, workers)
+    try:
+        deploy.start()
+        yield deploy
+    finally:
+        deploy.stop()
+
+
+def open_tab(browser: Any) -> Iterator[Any]:
+    """A tab in a fresh context that accepts dialogs (as an operator pressing OK) and
+    fails the test on any JavaScript error in the page."""
+    context = browser.new_context(viewport={"width": 1300, "height": 850})
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on("dialog", lambda dialog: dialog.accept())
+    yield tab
+    context.close()
+    assert errors == [], f"JavaScript errors in the page: {errors}"

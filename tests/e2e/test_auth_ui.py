@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import Deployment, eventually
+from tests.e2e.harness import Deployment, deployment_of, eventually, open_tab
 
 CONFIG = r"""
 c['title'] = "Marid e2e auth"
@@ -26,21 +26,12 @@ c['www']['authz'] = util.Authz(
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    deploy = Deployment(tmp_path_factory.mktemp("auth"), CONFIG, {"auth-worker": "auth-pass"})
-    try:
-        deploy.start()
-        yield deploy
-    finally:
-        deploy.stop()
+    yield from deployment_of(tmp_path_factory, CONFIG, {"auth-worker": "auth-pass"})
 
 
 @pytest.fixture
 def page(browser: Any, deployment: Deployment) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1300, "height": 850})
-    tab = context.new_page()
-    tab.on("dialog", lambda dialog: dialog.accept())
-    yield tab
-    context.close()
+    yield from open_tab(browser)
 
 
 def login(page: Any, username: str, password: str) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import Deployment, eventually
+from tests.e2e.harness import Deployment, deployment_of, eventually, open_tab
 
 CONFIG = r"""
 c['title'] = "Marid e2e"
@@ -56,25 +56,12 @@ c['schedulers'] = [
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    deploy = Deployment(tmp_path_factory.mktemp("e2e"), CONFIG, {"e2e-worker": "e2e-pass"})
-    try:
-        deploy.start()
-        yield deploy
-    finally:
-        deploy.stop()
+    yield from deployment_of(tmp_path_factory, CONFIG, {"e2e-worker": "e2e-pass"})
 
 
 @pytest.fixture
 def page(browser: Any, deployment: Deployment) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1300, "height": 850})
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    # Confirmations and the stop reason prompt: answer as an operator pressing OK.
-    tab.on("dialog", lambda dialog: dialog.accept())
-    yield tab
-    context.close()
-    assert errors == [], f"JavaScript errors in the page: {errors}"
+    yield from open_tab(browser)
 
 
 def builderid(deployment: Deployment, name: str) -> int:
