@@ -171,10 +171,12 @@ class EventsFactory(WebSocketServerFactory):
         self.apply_options()
 
     def apply_options(self) -> None:
-        interval = self.www.ws_ping_interval
+        # autobahn's timers run in buckets of a fraction of a second: pings are at least 1 s apart.
+        interval = max(self.www.ws_ping_interval, 1) if self.www.ws_ping_interval else 0
         self.setProtocolOptions(
             autoPingInterval=interval or 0,
-            autoPingTimeout=max(interval, 5) if interval else 0,
+            # A client that has not answered within two intervals is gone.
+            autoPingTimeout=2 * interval if interval else 0,
             # Origins are checked in onConnect against the live configuration.
             allowedOrigins=["*"],
         )

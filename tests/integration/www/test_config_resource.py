@@ -20,3 +20,12 @@ async def test_config_lists_versions_with_the_configured_extras(server: Server) 
     assert ["marid", __version__] in body["versions"]
     assert body["versions"][-1] == ["our-app", "4.2"]
     assert body["user"] == {"anonymous": True}
+
+
+@pytest_twisted.ensureDeferred
+async def test_json_cache_seconds_lets_browsers_reuse_successful_reads(server: Server) -> None:
+    assert (await server.http.get("/api/v2/masters")).header("cache-control") == "no-cache"
+    server.www.rest.cache_seconds = 30
+    assert (await server.http.get("/api/v2/masters")).header("cache-control") == "max-age=30"
+    missing = await server.http.get("/api/v2/builds/999")
+    assert (missing.status, missing.header("cache-control")) == (404, None)

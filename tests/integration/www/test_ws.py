@@ -142,3 +142,21 @@ async def test_a_client_that_stops_reading_is_disconnected(
         await defer.succeed(None)
         await task.deferLater(reactor, 0, lambda: None)
     assert data.mq.consumer_count() == before
+
+
+@pytest_twisted.ensureDeferred
+async def test_with_a_ping_interval_a_client_that_stops_answering_is_dropped(
+    data: RecordingData, server: Server
+) -> None:
+    server.www.ws_ping_interval = 1
+    server.www.ws_factory.apply_options()
+    before = data.mq.consumer_count()
+    answering = await server.ws()
+    silent = await server.ws()
+    await answering.command("startConsuming", path="builds/*/*")
+    await silent.command("startConsuming", path="builds/*/*")
+    assert data.mq.consumer_count() == before + 2
+    silent.transport.pauseProducing()  # reads nothing more, so answers no ping
+    await _until(lambda: data.mq.consumer_count() == before + 1)
+    await task.deferLater(reactor, 2.5, lambda: None)
+    assert (await answering.command("ping"))["msg"] == "pong"
