@@ -2,7 +2,8 @@
 
 ``q`` is the text (or, with ``regex=true``, a Python regular expression),
 ``case=true`` makes it case-sensitive, ``from`` is the first line to look at
-and ``limit`` the most matching lines to return. The answer is
+and ``limit`` the most matching lines to return; in a stdio log, ``streams``
+(letters of ``o``, ``e``, ``h``) keeps only lines of those streams. The answer is
 ``{"matches": [{"line", "text"}], "meta": {"more": bool, "next": line}}``;
 ``next`` is where to continue when ``more`` is true (the limit was reached, or
 the server stopped after scanning its per-request budget of text).
@@ -61,12 +62,20 @@ class LogSearchEndpoint(Endpoint):
         pattern = compile_query(query)
         start = int_arg(query, "from", 0, 2**53)
         limit = int_arg(query, "limit", 100, MAX_MATCHES)
+        streams = (query.get("streams") or [""])[-1]
+        if streams.strip("oeh"):
+            raise InvalidQueryError(f"'streams' takes the letters o, e and h, not {streams!r}")
         logid = await resolve_logid(self, args)
         log = None if logid is None else await self.db.logs.get_log(logid)
         if log is None:
             return None
         result = await self.db.logsearch.search(
-            log.logid, pattern, prefixed=log.type == "s", from_line=start, limit=limit
+            log.logid,
+            pattern,
+            prefixed=log.type == "s",
+            streams=streams or None,
+            from_line=start,
+            limit=limit,
         )
         nxt = result.next_line
         more = nxt is not None and nxt < log.num_lines

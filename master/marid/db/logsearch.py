@@ -69,10 +69,16 @@ class SearchPattern:
 
 
 def search_text(
-    text: str, first_line: int, pattern: SearchPattern, prefixed: bool, wanted: int
+    text: str,
+    first_line: int,
+    pattern: SearchPattern,
+    prefixed: bool,
+    wanted: int,
+    streams: str | None = None,
 ) -> tuple[list[tuple[int, str]], int | None]:
     """Matching lines of ``text`` (whole lines, each ending in newline) numbered from
-    ``first_line``; stops at ``wanted`` matches and then gives the line to resume at."""
+    ``first_line``; stops at ``wanted`` matches and then gives the line to resume at.
+    With ``prefixed`` and ``streams``, only lines of those streams count."""
     found: list[tuple[int, str]] = []
     find = pattern.finder(text)
     pos = 0
@@ -89,10 +95,27 @@ def search_text(
         counted_to = start
         line = text[start:end]
         body = line[1:] if prefixed else line
-        if not prefixed or pattern.regex.search(body):
+        wanted_stream = not (prefixed and streams) or line[:1] in streams
+        if wanted_stream and (not prefixed or pattern.regex.search(body)):
             found.append((line_no, body))
         pos = end + 1
     return found, line_no + 1 if pos < len(text) else None
+
+
+def search_lines(
+    text: str, first_line: int, regex: re.Pattern[str], streams: str | None, wanted: int
+) -> tuple[list[tuple[int, str]], int | None]:
+    """``search_text`` for a stdio log and an expression anchored with ``^``, which must
+    see each line without its stream character: line by line, so slower."""
+    found: list[tuple[int, str]] = []
+    lines = text.split("\n")[:-1]
+    for offset, line in enumerate(lines):
+        if (not streams or line[:1] in streams) and regex.search(line[1:]):
+            found.append((first_line + offset, line[1:]))
+            if len(found) >= wanted:
+                more = offset + 1 < len(lines)
+                return found, first_line + offset + 1 if more else None
+    return found, None
 
 
 class LogSearchComponent(Component):
@@ -102,11 +125,12 @@ class LogSearchComponent(Component):
         pattern: SearchPattern,
         *,
         prefixed: bool,
+        streams: str | None = None,
         from_line: int = 0,
         limit: int = 100,
         budget: int = DEFAULT_BUDGET,
     ) -> SearchResult:
-        # "^" must see a line's start after its stream character: strip them first.
+        # "^" must see a line's start after its stream character.
         anchored = pattern.literal is None and "^" in pattern.regex.pattern
 
         def thd(conn: sa.Connection) -> SearchResult:
@@ -130,11 +154,11 @@ class LogSearchComponent(Component):
                         cut = text.index("\n", cut) + 1
                     text, start = text[cut:], from_line
                 scanned += len(text)
+                wanted = limit - len(result.matches)
                 if prefixed and anchored:
-                    text = "\n".join(line[1:] for line in text.split("\n"))
-                found, resume = search_text(
-                    text, start, pattern, prefixed and not anchored, limit - len(result.matches)
-                )
+                    found, resume = search_lines(text, start, pattern.regex, streams, wanted)
+                else:
+                    found, resume = search_text(text, start, pattern, prefixed, wanted, streams)
                 result.matches.extend(found)
                 if len(result.matches) >= limit:
                     result.next_line = resume if resume is not None else last + 1

@@ -127,3 +127,20 @@ def test_plain_text_search_outside_ascii_keeps_line_numbers() -> None:
         text, 0, logsearch.SearchPattern.plain("NEEDLE", case=True), True, 10
     )
     assert found == [(2, "NEEDLE again")]
+
+
+@pytest_twisted.ensureDeferred
+async def test_streams_keep_only_lines_of_those_streams(
+    data: RecordingData, server: Server
+) -> None:
+    logid = await _log(data)
+    search = f"/api/v2/logs/{logid}/search"
+    errors = (await server.http.get(f"{search}?q=case&streams=e")).json()["matches"]
+    assert [m["line"] for m in errors] == [4999, 9999, 14999, 19999]
+    assert (await server.http.get(f"{search}?q=case&streams=o")).json()["matches"] == []
+    anchored = f"{search}?q={quote('^ERROR: case 14')}&regex=true&streams=oh"
+    assert (await server.http.get(anchored)).json()["matches"] == []
+    anchored = f"{search}?q={quote('^ERROR: case 14')}&regex=true&streams=e"
+    assert [m["line"] for m in (await server.http.get(anchored)).json()["matches"]] == [14999]
+    response = await server.http.get(f"{search}?q=case&streams=x")
+    assert response.status == 400 and "'streams'" in response.json()["error"]

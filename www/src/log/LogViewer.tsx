@@ -236,9 +236,15 @@ function TextLog({ log, height, initialLine = null, linkLines = false }: Props) 
   const firstError = async () => {
     setNotice(null);
     try {
-      const line = await findFirstError(
-        (from, limit) => searchFetch({ q: ERROR_PATTERN, regex: true, caseSensitive: false }, from, limit),
-        log.type === "s" ? (n) => fetchLines(rest, logid, n, 1).then((lines) => lines[0]?.charAt(0) ?? "") : null,
+      const line = await findFirstError((from) =>
+        rest.get<LogSearchResult>(`logs/${logid}/search`, {
+          q: ERROR_PATTERN,
+          regex: true,
+          from,
+          limit: 1,
+          // not in the header, which repeats the command
+          ...(log.type === "s" ? { streams: "oe" } : {}),
+        }),
       );
       if (line !== null) goTo(line);
       else setNotice("no error found");

@@ -50,7 +50,7 @@ describe("LogSearch", () => {
     expect(search.current).toBeNull();
     expect(search.more).toBe(false);
     expect(calls).toBe(1);
-    expect(await findFirstError((from) => stuck(query, from), null)).toBeNull();
+    expect(await findFirstError((from) => stuck(query, from))).toBeNull();
   });
 
   it("starts at the first match at or after the line in view", async () => {
@@ -101,29 +101,25 @@ describe("LogSearch", () => {
 });
 
 describe("findFirstError", () => {
-  it("skips matches in header lines", async () => {
-    const s = server([0, 3, 9]);
-    const streams: Record<number, string> = { 0: "h", 3: "e", 9: "o" };
-    const looked: number[] = [];
-    const line = await findFirstError(
-      (from, limit) => s.fetch(query, from, limit),
-      async (n) => {
-        looked.push(n);
-        return streams[n];
-      },
-    );
-    expect(line).toBe(3);
-    expect(looked).toEqual([0, 3]);
-  });
-
-  it("takes the first match of a log without streams, in one small request", async () => {
+  it("takes the first match, in one small request", async () => {
     const s = server([4, 8]);
-    expect(await findFirstError((from, limit) => s.fetch(query, from, limit), null)).toBe(4);
+    expect(await findFirstError((from) => s.fetch(query, from, 1))).toBe(4);
     expect(s.calls).toEqual([[0, 1]]);
   });
 
-  it("finds nothing when only headers match", async () => {
-    const s = server([0, 1]);
-    expect(await findFirstError((from, limit) => s.fetch(query, from, limit), async () => "h")).toBeNull();
+  it("goes on past batches the server ended early without a match", async () => {
+    const asked: number[] = [];
+    const search = async (from: number): Promise<LogSearchResult> => {
+      asked.push(from);
+      if (from < 2000) return { matches: [], meta: { more: true, next: from + 1000 } };
+      return { matches: [{ line: 2345, text: "error: here" }], meta: { more: false, next: null } };
+    };
+    expect(await findFirstError(search)).toBe(2345);
+    expect(asked).toEqual([0, 1000, 2000]);
+  });
+
+  it("finds nothing when nothing matches", async () => {
+    const s = server([]);
+    expect(await findFirstError((from) => s.fetch(query, from, 1))).toBeNull();
   });
 });

@@ -81,26 +81,17 @@ export class LogSearch {
 }
 
 /**
- * The first line matching the error pattern that is not a header line (the
- * header repeats the command, which often says "error" itself). `streamOf`
- * tells a line's stream; without it (logs without streams) the first match
- * is the answer. Gives up after `maxBatches` batches of headers.
+ * The first line matching the error pattern. The caller's search leaves out
+ * header lines (`streams=oe` for a stdio log), since the header repeats the
+ * command, which often says "error" itself. Goes on through batches the
+ * server ended early without a match (its per-request scan budget).
  */
-export async function findFirstError(
-  search: (from: number, limit: number) => Promise<LogSearchResult>,
-  streamOf: ((line: number) => Promise<string>) | null,
-  batch = 20,
-  maxBatches = 5,
-): Promise<number | null> {
+export async function findFirstError(search: (from: number) => Promise<LogSearchResult>): Promise<number | null> {
   let from = 0;
-  for (let i = 0; i < maxBatches; i++) {
-    const result = await search(from, streamOf ? batch : 1);
-    for (const match of result.matches) {
-      if (!streamOf || (await streamOf(match.line)) !== "h") return match.line;
-    }
-    // an empty batch with more to come: the server stopped at its scan budget
+  for (;;) {
+    const result = await search(from);
+    if (result.matches.length) return result.matches[0].line;
     if (!result.meta.more || result.meta.next === null || result.meta.next <= from) return null;
     from = result.meta.next;
   }
-  return null;
 }
