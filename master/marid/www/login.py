@@ -5,8 +5,11 @@ password with the configured auth (in a thread when the check is slow, as
 bcrypt is), starts a session and answers the user info as JSON. Wrong or
 missing credentials answer 401, with ``WWW-Authenticate: Basic`` when none
 were sent, so that a browser sent there shows its own login prompt (the UI's
-form, which sends them, gets no challenge and shows the error itself); each failure is logged with
-the user name (never the password) and the client address. With
+form, which sends them, gets no challenge and shows the error itself). Each
+failure is logged with the user name (never the password) and the client
+address; after ten failures from one address in five minutes, its logins are
+refused (429, ``Retry-After``) until the oldest is five minutes old
+(``throttle.py``). With
 ``RemoteUserAuth`` the proxy's header logs the user in, and without one
 (403). ``GET /auth/logout`` ends the session.
 
@@ -31,6 +34,7 @@ from twisted.web import resource, server
 from marid.www.auth import RemoteUserAuth, UserInfo
 from marid.www.authz import Forbidden
 from marid.www.guard import Guard
+from marid.www.throttle import LoginThrottle
 
 log = Logger()
 
@@ -39,10 +43,18 @@ JSON_TYPE = b"application/json; charset=utf-8"
 
 
 class LoginFailed(Exception):
-    def __init__(self, status: int, message: str, *, challenge: bool = False) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        challenge: bool = False,
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.challenge = challenge
+        self.retry_after = retry_after
 
 
 def basic_credentials(header: bytes | None) -> tuple[str, bytes] | None:
@@ -71,8 +83,9 @@ def safe_redirect(value: str, buildbot_url: str) -> str | None:
     return urljoin(urlsplit(buildbot_url).path or "/", value)
 
 
-async def log_in(guard: Guard, request: server.Request) -> UserInfo:
-    """Check the request's credentials and start a session; ``LoginFailed`` when that fails."""
+async def log_in(guard: Guard, request: server.Request, throttle: LoginThrottle) -> UserInfo:
+    """Check the request's credentials and start a session; ``LoginFailed`` when that fails
+    or when the client has failed too often lately."""
     auth = guard.auth
     if isinstance(auth, RemoteUserAuth):
         try:
@@ -85,20 +98,29 @@ async def log_in(guard: Guard, request: server.Request) -> UserInfo:
     if credentials is None:
         raise LoginFailed(401, "log in with HTTP Basic authentication", challenge=True)
     username, password = credentials
+    address = request.getClientAddress()
+    client = str(getattr(address, "host", address))
+    wait = throttle.retry_after(client)
+    if wait is not None:
+        log.warn("web login from {client} refused: too many failed attempts", client=client)
+        raise LoginFailed(
+            429, f"too many failed logins; try again in {wait} s", retry_after=wait
+        )
     if auth.blocking and guard.reactor is not None:
         pool = guard.reactor.getThreadPool()
         check = auth.check_credentials
         valid = await threads.deferToThreadPool(guard.reactor, pool, check, username, password)
     else:
         valid = auth.check_credentials(username, password)
-    client = request.getClientAddress()
     if not valid:
+        throttle.failed(client)
         log.warn(
             "web login refused for user {username!r} from {client}: wrong name or password",
             username=username,
-            client=getattr(client, "host", client),
+            client=client,
         )
         raise LoginFailed(401, "wrong user name or password", challenge=True)
+    throttle.succeeded(client)
     user = await auth.user_info(username)
     guard.start_session(request, user)
     log.info("web login: {username!r}", username=username)
@@ -132,6 +154,8 @@ class _JsonPage(resource.Resource):
             # a browser would answer it with its own password prompt over the page.
             if failure.challenge and not request.getHeader(b"authorization"):
                 request.setHeader(b"www-authenticate", REALM)
+            if failure.retry_after is not None:
+                request.setHeader(b"retry-after", str(failure.retry_after).encode("ascii"))
             self._send(request, failure.status, {"error": str(failure)})
             return
         if redirect is not None:
@@ -158,8 +182,12 @@ class _JsonPage(resource.Resource):
 
 
 class LoginPage(_JsonPage):
+    def __init__(self, guard: Guard) -> None:
+        super().__init__(guard)
+        self.throttle = LoginThrottle(guard.seconds)
+
     async def act(self, request: server.Request) -> dict[str, Any]:
-        return await log_in(self.guard, request)
+        return await log_in(self.guard, request, self.throttle)
 
 
 class LogoutPage(_JsonPage):

@@ -170,3 +170,18 @@ async def test_without_auth_there_is_no_login(start: Start, path: str) -> None:
     if path == "/auth/login":
         assert response.status == 404
     assert browser.set_cookies == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_repeated_failures_are_refused_for_a_while_even_with_the_right_password(
+    start: Start,
+) -> None:
+    running = await start(USERS)
+    browser = running.browser()
+    for _ in range(10):
+        assert (await browser.login("admin", "guess")).status == 401
+    refused = await browser.login("admin", "adminpw")
+    assert refused.status == 429
+    assert 250 <= int(refused.header("retry-after") or 0) <= 300
+    assert "too many failed logins" in refused.json()["error"]
+    assert browser.set_cookies == []
