@@ -13,11 +13,18 @@ or skipped. ``--url`` talks to another address and skips reading the config
 (``--branch`` and ``--revision`` fill the unnamed codebase's fields); names
 are checked against the scheduler's fields before anything is sent. Every
 failure is one line on stderr and exit status 1.
+
+On a master with ``c['www']['auth']``, ``--user NAME`` logs in first (the
+password from ``$MARID_PASSWORD``, else asked on the terminal) and sends the
+session's CSRF token with the call, as the web UI does.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import getpass
+import http.cookiejar
 import json
 import os
 import sys
@@ -52,6 +59,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--revision", help="the revision of the unnamed codebase")
     parser.add_argument("--wait", action="store_true", help="wait for the buildset to complete")
     parser.add_argument("--url", help="the master's web address (default: from master.cfg)")
+    parser.add_argument(
+        "--user",
+        help="log in as this user first (password from $MARID_PASSWORD, else asked)",
+    )
     parser.add_argument("basedir", nargs="?", default=".", help="the master directory (default: .)")
     parser.add_argument("builder", help="the builder to build on")
 
@@ -137,24 +148,64 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _request(url: str, body: dict[str, Any] | None = None) -> Any:
-    data = None if body is None else json.dumps(body).encode("utf-8")
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:
-            return json.loads(response.read())
-    except urllib.error.HTTPError as error:
+class Api:
+    """The master's web API at ``base``, with the session cookie once logged in."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        self.headers = {"Content-Type": "application/json"}
+
+    def log_in(self, user: str, password: str) -> None:
+        token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+        self.request("auth/login", headers={"Authorization": f"Basic {token}"})
+
+    def start_session(self) -> None:
+        """Read ``/config`` as the web UI does: with auth, it holds the CSRF token that
+        control calls must carry."""
+        csrf = self.request("config").get("csrf_token")
+        if isinstance(csrf, str):
+            self.headers["X-Marid-CSRF"] = csrf
+
+    def request(
+        self,
+        path: str,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        url = self.base + path
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        request = urllib.request.Request(
+            url, data=data, headers={**self.headers, **(headers or {})}
+        )
         try:
-            answer = json.loads(error.read())
-        except ValueError:
-            raise UsageError(f"{url}: HTTP {error.code}") from None
-        message = answer.get("error")
-        if isinstance(message, dict):
-            message = message.get("message")
-        raise UsageError(str(message or f"HTTP {error.code}")) from None
-    except (urllib.error.URLError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        raise UsageError(f"cannot reach the master at {url}: {reason}; is it running?") from None
+            with self.opener.open(request, timeout=HTTP_TIMEOUT_SECONDS) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            try:
+                answer = json.loads(error.read())
+            except ValueError:
+                raise UsageError(f"{url}: HTTP {error.code}") from None
+            message = answer.get("error")
+            if isinstance(message, dict):
+                message = message.get("message")
+            raise UsageError(str(message or f"HTTP {error.code}")) from None
+        except (urllib.error.URLError, OSError) as error:
+            reason = getattr(error, "reason", error)
+            raise UsageError(
+                f"cannot reach the master at {url}: {reason}; is it running?"
+            ) from None
+
+
+def _password(user: str) -> str:
+    password = os.environ.get("MARID_PASSWORD")
+    if password is not None:
+        return password
+    if not sys.stdin.isatty():
+        raise UsageError(f"no password for {user!r}: set MARID_PASSWORD")
+    return getpass.getpass(f"password for {user}: ")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -176,7 +227,11 @@ def run(args: argparse.Namespace) -> int:
         scheduler = _choose_scheduler(cfg, args.scheduler, args.builder)
         scheduler_name, fields = scheduler.name, _field_names(scheduler)
     body = {"jsonrpc": "2.0", "method": "force", "params": _params(args, fields), "id": 1}
-    answer = _request(f"{base}api/v2/forceschedulers/{scheduler_name}", body)
+    api = Api(base)
+    if args.user:
+        api.log_in(args.user, _password(args.user))
+    api.start_session()
+    answer = api.request(f"api/v2/forceschedulers/{scheduler_name}", body)
     if "error" in answer:
         raise UsageError(str(answer["error"].get("message")))
     bsid, requests = answer["result"]
@@ -185,14 +240,14 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     if not args.wait:
         return 0
-    return _wait(base, bsid)
+    return _wait(api, bsid)
 
 
-def _wait(base: str, bsid: int) -> int:
+def _wait(api: Api, bsid: int) -> int:
     from marid.process.results import status_text
 
     while True:
-        (buildset,) = _request(f"{base}api/v2/buildsets/{bsid}")["buildsets"]
+        (buildset,) = api.request(f"api/v2/buildsets/{bsid}")["buildsets"]
         if buildset["complete"]:
             print(f"buildset {bsid} complete: {status_text(buildset['results'])}")
             return 0 if buildset["results"] in GOOD_RESULTS else 1

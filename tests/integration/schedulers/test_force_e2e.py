@@ -83,3 +83,46 @@ def test_marid_force_against_a_running_master(master_dir: Path) -> None:
     assert marid("stop", str(master_dir)).returncode == 0
     with sqlite3.connect(master_dir / "state.sqlite") as conn:
         assert conn.execute("select * from scheduler_masters").fetchall() == []
+
+
+AUTH_CONFIG = (
+    CONFIG
+    + """\
+c['www']['auth'] = util.UserPasswordAuth({{'admin': 'admin-pw', 'dev': 'dev-pw'}})
+c['www']['authz'] = util.Authz(
+    allowRules=[util.AnyControlEndpointMatcher(role='admins')],
+    roleMatchers=[util.RolesFromUsername(roles=['admins'], usernames=['admin'])],
+)
+"""
+)
+
+
+def test_marid_force_logs_in_on_a_master_with_auth(
+    master_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = free_port()
+    (master_dir / "master.cfg").write_text(AUTH_CONFIG.format(port=port, builders=["hello"]))
+    started = marid("start", str(master_dir))
+    assert started.returncode == 0, started.stderr
+
+    monkeypatch.delenv("MARID_PASSWORD", raising=False)
+    anonymous = marid("force", str(master_dir), "hello")
+    assert anonymous.returncode == 1
+    assert "not allowed for anonymous users" in anonymous.stderr
+    no_password = marid("force", "--user", "admin", str(master_dir), "hello")
+    assert no_password.returncode == 1
+    assert no_password.stderr == "marid force: no password for 'admin': set MARID_PASSWORD\n"
+
+    monkeypatch.setenv("MARID_PASSWORD", "wrong")
+    wrong = marid("force", "--user", "admin", str(master_dir), "hello")
+    assert (wrong.returncode, wrong.stderr) == (1, "marid force: wrong user name or password\n")
+    monkeypatch.setenv("MARID_PASSWORD", "dev-pw")
+    dev = marid("force", "--user", "dev", str(master_dir), "hello")
+    assert dev.returncode == 1 and "not allowed for 'dev'" in dev.stderr
+    monkeypatch.setenv("MARID_PASSWORD", "admin-pw")
+    admin = marid("force", "--user", "admin", str(master_dir), "hello")
+    assert admin.returncode == 0, admin.stderr
+    assert admin.stdout == "buildset 1: build request 1 on builder 'hello'\n"
+    status, body = get_json(port, "/api/v2/buildsets/1/properties")
+    assert status == 200
+    assert body["properties"][0]["owner"] == ["admin", "Force Build Form"]
