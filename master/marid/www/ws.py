@@ -66,6 +66,29 @@ def _encode(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+class _EventFrames:
+    """The encoded frame of the event being delivered, made once for all clients.
+
+    The MQ hands the same message object to every consumer of one event, one
+    after another, so remembering the last one (holding it, so that its id
+    cannot be reused) is enough.
+    """
+
+    def __init__(self) -> None:
+        self.key: RoutingKey = ()
+        self.message: dict[str, Any] | None = None
+        self.frame = b""
+
+    def encode(self, key: RoutingKey, message: dict[str, Any]) -> bytes:
+        if message is not self.message or key != self.key:
+            self.key, self.message = key, message
+            self.frame = _encode({"k": "/".join(key), "m": message})
+        return self.frame
+
+
+_frames = _EventFrames()
+
+
 class EventsProtocol(WebSocketServerProtocol):
     factory: EventsFactory
 
@@ -143,7 +166,7 @@ class EventsProtocol(WebSocketServerProtocol):
     def _event(self, key: RoutingKey, message: dict[str, Any]) -> None:
         if self.closed:
             return
-        self.sendMessage(_encode({"k": "/".join(key), "m": message}))
+        self.sendMessage(_frames.encode(key, message))
         if _buffered(self) > MAX_BUFFERED:
             log.warn("websocket client too slow: {n} bytes waiting; closing", n=_buffered(self))
             self.closed = True

@@ -160,3 +160,13 @@ async def test_with_a_ping_interval_a_client_that_stops_answering_is_dropped(
     await _until(lambda: data.mq.consumer_count() == before + 1)
     await task.deferLater(reactor, 2.5, lambda: None)
     assert (await answering.command("ping"))["msg"] == "pong"
+
+
+def test_an_event_is_encoded_once_for_all_its_clients() -> None:
+    message = {"buildid": 1}
+    first = ws._frames.encode(("builds", "1", "new"), message)
+    assert ws._frames.encode(("builds", "1", "new"), message) is first
+    assert ws._frames.encode(("builds", "1", "update"), message) == (
+        b'{"k":"builds/1/update","m":{"buildid":1}}'
+    )
+    assert ws._frames.encode(("builds", "1", "update"), {"buildid": 1}) is not first
