@@ -66,6 +66,11 @@ class StaticUI(static.File):
         request.setHeader(b"cache-control", cache)
         return super().render_GET(request)
 
+    def directoryListing(self) -> resource.Resource:
+        # No listings of the UI's files: a directory without index.html is "not found".
+        not_found: resource.Resource = self.childNotFound
+        return not_found
+
     def createSimilarFile(self, path: str) -> static.File:
         similar = StaticUI(path, self.defaultType, self.ignoredExts, self.registry)
         similar.processors = self.processors

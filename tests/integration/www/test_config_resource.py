@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import pytest_twisted
 
@@ -29,3 +31,22 @@ async def test_json_cache_seconds_lets_browsers_reuse_successful_reads(server: S
     assert (await server.http.get("/api/v2/masters")).header("cache-control") == "max-age=30"
     missing = await server.http.get("/api/v2/builds/999")
     assert (missing.status, missing.header("cache-control")) == (404, None)
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_built_ui_is_served_with_cache_headers_and_no_listings(
+    server: Server, tmp_path: Path
+) -> None:
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "index.html").write_text("<!doctype html><title>ui</title>")
+    (tmp_path / "assets" / "index-abc123.js").write_text("console.log(1)")
+    server.www.site.resource = server.www._make_site(tmp_path).resource
+    index = await server.http.get("/")
+    assert (index.status, index.header("cache-control")) == (200, "no-cache")
+    assert b"<title>ui</title>" in index.body
+    script = await server.http.get("/assets/index-abc123.js")
+    assert script.status == 200
+    assert script.header("cache-control") == "public, max-age=31536000, immutable"
+    assert (await server.http.get("/assets/")).status == 404
+    assert (await server.http.get("/api/v2/masters")).status == 200
+    assert (await server.http.get("/config")).json()["user"] == {"anonymous": True}
