@@ -165,7 +165,8 @@ class Api:
     def start_session(self) -> None:
         """Read ``/config`` as the web UI does: with auth, it holds the CSRF token that
         control calls must carry."""
-        csrf = self.request("config").get("csrf_token")
+        config = self.request("config", missing_ok=True) or {}
+        csrf = config.get("csrf_token")
         if isinstance(csrf, str):
             self.headers["X-Marid-CSRF"] = csrf
 
@@ -174,7 +175,11 @@ class Api:
         path: str,
         body: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        *,
+        missing_ok: bool = False,
     ) -> Any:
+        """The JSON answer at ``path``; None for a 404 with ``missing_ok`` (an API without
+        the web UI's ``/config``)."""
         url = self.base + path
         data = None if body is None else json.dumps(body).encode("utf-8")
         request = urllib.request.Request(
@@ -184,6 +189,8 @@ class Api:
             with self.opener.open(request, timeout=HTTP_TIMEOUT_SECONDS) as response:
                 return json.loads(response.read())
         except urllib.error.HTTPError as error:
+            if missing_ok and error.code == 404:
+                return None
             try:
                 answer = json.loads(error.read())
             except ValueError:
