@@ -30,6 +30,7 @@ from marid.data.connector import DataConnector
 from marid.www.authz import Forbidden
 from marid.www.guard import Guard
 from marid.www.login import make_auth_resource
+from marid.www.accesslog import AccessLog, AccessLoggingSite
 from marid.www.rest import RestResource
 from marid.www.ws import WsError, make_ws_resource
 
@@ -127,8 +128,9 @@ class WWWService(service.Service):
         self.extra_versions: list[tuple[str, str]] = []
         self.guard = Guard(data, data.seconds, reactor)
         self.site = self._make_site()
+        self.access_log = AccessLog(self.site)
 
-    def _make_site(self, static_dir: Path = STATIC_DIR) -> server.Site:
+    def _make_site(self, static_dir: Path = STATIC_DIR) -> AccessLoggingSite:
         self.index = IndexResource(self.title)
         root: resource.Resource
         if (static_dir / "index.html").is_file():
@@ -144,7 +146,7 @@ class WWWService(service.Service):
         ws_resource, self.ws_factory = make_ws_resource(self)
         root.putChild(b"ws", ws_resource)
         root.putChild(b"auth", make_auth_resource(self.guard))
-        site = server.Site(root)
+        site = AccessLoggingSite(root)
         site.displayTracebacks = False
         site.noisy = False
         return site
@@ -209,6 +211,9 @@ class WWWService(service.Service):
         self.index.title = cfg.title
         self.rest.cache_seconds = cfg.www.json_cache_seconds
         self.extra_versions = list(cfg.www.versions)
+        self.access_log.configure(
+            cfg.basedir, cfg.www.logfile_name, cfg.www.log_rotate_length, cfg.www.max_rotated_files
+        )
         if cfg.www.ws_ping_interval != self.ws_ping_interval:
             self.ws_ping_interval = cfg.www.ws_ping_interval
             self.ws_factory.apply_options()
@@ -228,6 +233,7 @@ class WWWService(service.Service):
 
     def stopService(self) -> defer.Deferred[None] | None:
         super().stopService()
+        self.access_log.close()
         if self.listening is not None:
             port, self.listening = self.listening, None
             stopped: defer.Deferred[None] = defer.maybeDeferred(port.stopListening)

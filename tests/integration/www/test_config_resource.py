@@ -50,3 +50,32 @@ async def test_the_built_ui_is_served_with_cache_headers_and_no_listings(
     assert (await server.http.get("/assets/")).status == 404
     assert (await server.http.get("/api/v2/masters")).status == 200
     assert (await server.http.get("/config")).json()["user"] == {"anonymous": True}
+
+
+@pytest_twisted.ensureDeferred
+async def test_requests_are_logged_to_the_access_log_and_nowhere_without_one(
+    server: Server, tmp_path: Path
+) -> None:
+    server.www.access_log.configure(str(tmp_path), "http.log")
+    await server.http.get("/api/v2/masters?limit=1")
+    lines = (tmp_path / "http.log").read_text().splitlines()
+    assert len(lines) == 1
+    assert '"GET /api/v2/masters?limit=1 HTTP/1.1" 200' in lines[0]
+    assert lines[0].startswith('"127.0.0.1"')
+
+    server.www.access_log.configure(str(tmp_path), None)
+    await server.http.get("/api/v2/masters")
+    assert len((tmp_path / "http.log").read_text().splitlines()) == 1
+
+
+def test_the_access_log_rotates_by_size(tmp_path: Path) -> None:
+    from marid.www.accesslog import AccessLog, AccessLoggingSite
+
+    site = AccessLoggingSite(None)
+    log = AccessLog(site)
+    log.configure(str(tmp_path), "http.log", rotate_length=100, max_rotated_files=2)
+    for n in range(10):
+        site.access_log.write(f"line {n} {'x' * 60}\n")
+    log.close()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["http.log", "http.log.1", "http.log.2"]
