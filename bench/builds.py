@@ -12,6 +12,9 @@ database threads).
 - ``throughput``: ``--builds`` trivial builds submitted at once, four workers
   with ``max_builds=1`` (``collapseRequests=False``): builds per second and
   master CPU per build.
+- ``watched``: ``throughput`` while ``--ws-clients`` web UI clients (another
+  process, ``ws_listeners.py``) follow builds, steps, logs and requests over
+  the websocket: builds per second, master CPU per build, events delivered.
 - ``log``: one build printing ``--lines`` lines of 79 bytes: MB/s from
   trigger to complete, and the master's peak RSS.
 - ``api``: ``GET /api/v2/builds?limit=100&order=-buildid`` with ``--api-builds``
@@ -52,7 +55,7 @@ c['protocols'] = {{'pb': {{'port': "tcp:{pb_port}:interface=127.0.0.1"}}}}
 c['www'] = {{'port': "tcp:{www_port}:interface=127.0.0.1"}}
 c['db_url'] = "sqlite:///state.sqlite"
 """
-SCENARIOS = ("latency", "throughput", "log", "api")
+SCENARIOS = ("latency", "throughput", "watched", "log", "api")
 
 
 def free_port() -> int:
@@ -179,9 +182,30 @@ async def latency(root: Path, args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def throughput(root: Path, args: argparse.Namespace) -> dict[str, Any]:
+    return await _throughput(root, args, ws_clients=0)
+
+
+async def watched(root: Path, args: argparse.Namespace) -> dict[str, Any]:
+    return await _throughput(root, args, ws_clients=args.ws_clients)
+
+
+async def _throughput(root: Path, args: argparse.Namespace, ws_clients: int) -> dict[str, Any]:
     setup = Setup(root, 4, ["true"])
     setup.start_workers()
     await setup.start_master()
+    listeners = None
+    if ws_clients:
+        from twisted.internet import threads
+
+        script = str(Path(__file__).parent / "ws_listeners.py")
+        listeners = subprocess.Popen(  # noqa: ASYNC220 - started once, before the timing
+            [sys.executable, script, str(setup.www_port), str(ws_clients)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert listeners.stdout is not None
+        ready = await threads.deferToThread(listeners.stdout.readline)
+        assert ready.strip() == "ready", ready
     try:
         warm = setup.waiter(4)
         for _ in range(4):
@@ -194,9 +218,11 @@ async def throughput(root: Path, args: argparse.Namespace) -> dict[str, Any]:
         await done
         wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     finally:
+        events = _stop_listeners(listeners)
         await setup.stop()
-    return {
-        f"{args.builds} trivial builds, 4 workers x max_builds=1": (
+    watching = f", {ws_clients} UI clients watching" if ws_clients else ""
+    figures = {
+        f"{args.builds} trivial builds, 4 workers x max_builds=1{watching}": (
             f"{args.builds / wall:.1f} builds/s"
         ),
         "wall time": f"{wall:.2f} s",
@@ -204,6 +230,21 @@ async def throughput(root: Path, args: argparse.Namespace) -> dict[str, Any]:
             f"{cpu / args.builds * 1000:.1f} ms ({cpu / wall * 100:.0f}% of a core)"
         ),
     }
+    if events is not None:
+        figures["websocket events delivered"] = (
+            f"{events} ({events / wall:.0f}/s, warm-up included)"
+        )
+    return figures
+
+
+def _stop_listeners(listeners: subprocess.Popen[str] | None) -> int | None:
+    """Stop the listener process; the events it received."""
+    if listeners is None:
+        return None
+    listeners.send_signal(signal.SIGTERM)
+    out, _ = listeners.communicate(timeout=30)
+    counted = [line for line in out.splitlines() if line.startswith("events ")]
+    return int(counted[-1].split()[1]) if counted else None
 
 
 async def log_ingestion(root: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -301,7 +342,13 @@ async def api(root: Path, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-RUNNERS = {"latency": latency, "throughput": throughput, "log": log_ingestion, "api": api}
+RUNNERS = {
+    "latency": latency,
+    "throughput": throughput,
+    "watched": watched,
+    "log": log_ingestion,
+    "api": api,
+}
 
 
 def run_one(name: str, args: argparse.Namespace) -> None:
@@ -327,6 +374,7 @@ def main() -> None:
     parser.add_argument("--builds", type=int, default=200)
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--api-builds", type=int, default=100_000)
+    parser.add_argument("--ws-clients", type=int, default=50)
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -341,6 +389,7 @@ def main() -> None:
             f"--builds={args.builds}",
             f"--lines={args.lines}",
             f"--api-builds={args.api_builds}",
+            f"--ws-clients={args.ws_clients}",
         ]
         out = subprocess.run(command, capture_output=True, text=True, check=False)
         lines = [line for line in out.stdout.splitlines() if line.startswith("{")]

@@ -15,7 +15,10 @@ A socket opened from a page of another site is refused unless that origin is
 in ``c['www']['allowed_origins']`` (session cookies would otherwise let any
 site read the events). A client that stops reading is disconnected once
 ``MAX_BUFFERED`` bytes of events wait for it, instead of growing the master's
-memory without bound.
+memory without bound. Events are framed once for all clients and written to
+each client in batches (at most ``BATCH_SECONDS`` late), so that a busy
+master with many browsers open does not make a system call per event per
+browser.
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ log = Logger()
 
 # Bytes of unsent events a client may have waiting before it is disconnected.
 MAX_BUFFERED = 8 * 1024 * 1024
+# Events for one client are sent together at most this long after the first of them:
+# one socket write (and poller registration) per client per batch instead of per event.
+BATCH_SECONDS = 0.05
 # Resource types whose events a client may consume.
 CONSUMABLE = frozenset(
     {
@@ -66,27 +72,27 @@ def _encode(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-class _EventFrames:
-    """The encoded frame of the event being delivered, made once for all clients.
+class EventFrames:
+    """The websocket frame of the event being delivered, framed once for all clients.
 
     The MQ hands the same message object to every consumer of one event, one
     after another, so remembering the last one (holding it, so that its id
     cannot be reused) is enough.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, factory: WebSocketServerFactory) -> None:
+        self.factory = factory
         self.key: RoutingKey = ()
         self.message: dict[str, Any] | None = None
-        self.frame = b""
+        self.frame: Any = None
 
-    def encode(self, key: RoutingKey, message: dict[str, Any]) -> bytes:
+    def prepared(self, key: RoutingKey, message: dict[str, Any]) -> Any:
+        """An autobahn ``PreparedMessage`` of ``{"k": key, "m": message}``."""
         if message is not self.message or key != self.key:
             self.key, self.message = key, message
-            self.frame = _encode({"k": "/".join(key), "m": message})
+            payload = _encode({"k": "/".join(key), "m": message})
+            self.frame = self.factory.prepareMessage(payload)
         return self.frame
-
-
-_frames = _EventFrames()
 
 
 class EventsProtocol(WebSocketServerProtocol):
@@ -97,6 +103,8 @@ class EventsProtocol(WebSocketServerProtocol):
         self.consumers: dict[str, Consumer] = {}
         self.user: dict[str, Any] = {"anonymous": True}
         self.closed = False
+        self.batch: list[bytes] = []
+        self.flush_call: Any = None
 
     # -- connection --------------------------------------------------------
 
@@ -110,6 +118,9 @@ class EventsProtocol(WebSocketServerProtocol):
 
     def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:
         self.closed = True
+        self.batch.clear()
+        if self.flush_call is not None and self.flush_call.active():
+            self.flush_call.cancel()
         for consumer in self.consumers.values():
             consumer.stop_consuming()
         self.consumers.clear()
@@ -166,7 +177,17 @@ class EventsProtocol(WebSocketServerProtocol):
     def _event(self, key: RoutingKey, message: dict[str, Any]) -> None:
         if self.closed:
             return
-        self.sendMessage(_frames.encode(key, message))
+        # Without compression (never negotiated here) a prepared frame is sent as is.
+        self.batch.append(self.factory.frames.prepared(key, message).payloadHybi)
+        if self.flush_call is None or not self.flush_call.active():
+            self.flush_call = self.factory.www.reactor.callLater(BATCH_SECONDS, self._flush)
+
+    def _flush(self) -> None:
+        if self.closed or not self.batch:
+            return
+        frames, self.batch = self.batch, []
+        assert self.transport is not None
+        self.transport.writeSequence(frames)
         if _buffered(self) > MAX_BUFFERED:
             log.warn("websocket client too slow: {n} bytes waiting; closing", n=_buffered(self))
             self.closed = True
@@ -174,6 +195,7 @@ class EventsProtocol(WebSocketServerProtocol):
 
     def _reply(self, body: dict[str, Any]) -> None:
         if not self.closed:
+            self._flush()  # events queued before the reply go first
             self.sendMessage(_encode(body))
 
 
@@ -191,6 +213,7 @@ class EventsFactory(WebSocketServerFactory):
     def __init__(self, www: WWWService):
         super().__init__()
         self.www = www
+        self.frames = EventFrames(self)
         self.apply_options()
 
     def apply_options(self) -> None:

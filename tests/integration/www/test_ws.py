@@ -135,12 +135,12 @@ async def test_a_client_that_stops_reading_is_disconnected(
     await client.command("startConsuming", path="masters/*/*")
     client.transport.pauseProducing()  # the client no longer reads its socket
     message = {"name": "x" * 10_000}
-    for _ in range(2000):  # ~20 MB of events: more than the socket buffers hold
-        data.mq.produce(("masters", "1", "started"), message)
+    for _ in range(200):  # ~20 MB of events: more than the socket buffers hold
+        for _ in range(10):
+            data.mq.produce(("masters", "1", "started"), message)
         if data.mq.consumer_count() == before:
             break
-        await defer.succeed(None)
-        await task.deferLater(reactor, 0, lambda: None)
+        await task.deferLater(reactor, ws.BATCH_SECONDS, lambda: None)
     assert data.mq.consumer_count() == before
 
 
@@ -162,11 +162,25 @@ async def test_with_a_ping_interval_a_client_that_stops_answering_is_dropped(
     assert (await answering.command("ping"))["msg"] == "pong"
 
 
-def test_an_event_is_encoded_once_for_all_its_clients() -> None:
+def test_an_event_is_framed_once_for_all_its_clients(server: Server) -> None:
+    frames = server.www.ws_factory.frames
     message = {"buildid": 1}
-    first = ws._frames.encode(("builds", "1", "new"), message)
-    assert ws._frames.encode(("builds", "1", "new"), message) is first
-    assert ws._frames.encode(("builds", "1", "update"), message) == (
-        b'{"k":"builds/1/update","m":{"buildid":1}}'
-    )
-    assert ws._frames.encode(("builds", "1", "update"), {"buildid": 1}) is not first
+    first = frames.prepared(("builds", "1", "new"), message)
+    assert frames.prepared(("builds", "1", "new"), message) is first
+    update = frames.prepared(("builds", "1", "update"), message)
+    assert update.payload == b'{"k":"builds/1/update","m":{"buildid":1}}'
+    assert frames.prepared(("builds", "1", "update"), {"buildid": 1}) is not update
+
+
+@pytest_twisted.ensureDeferred
+async def test_events_come_in_order_and_before_a_later_reply(
+    data: RecordingData, server: Server
+) -> None:
+    client = await server.ws()
+    await client.command("startConsuming", path="masters/*/*")
+    for n in range(5):
+        data.mq.produce(("masters", str(n), "started"), {"masterid": n})
+    client.send({"cmd": "ping", "_id": 99})
+    received = [await client.next() for _ in range(6)]
+    assert [m["m"]["masterid"] for m in received[:5]] == [0, 1, 2, 3, 4]
+    assert received[5] == {"_id": 99, "code": 200, "msg": "pong"}
