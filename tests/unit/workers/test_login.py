@@ -74,13 +74,13 @@ def test_a_wrong_password_is_refused_and_logged_once_with_the_peer(
 ) -> None:
     configure(manager, Worker("w1", "pass"))
 
-    client, bot = connect("w1", "nope", host="198.51.100.4", port=5555)
+    client, bot = connect("w1", "nope", host="127.0.0.4", port=5555)
 
     (result,) = client.result
     assert isinstance(result, Failure) and result.check(UnauthorizedLogin)
     refusals = [line for line in log if "refused" in line]
     assert refusals == [
-        "worker login refused from 198.51.100.4:5555: wrong password for worker 'w1'"
+        "worker login refused from 127.0.0.4:5555: wrong password for worker 'w1'"
     ]
     assert not any("Traceback" in line for line in log)
     assert bot.messages == []
@@ -92,12 +92,12 @@ def test_an_unknown_worker_is_refused_and_logged_once_with_the_peer(
 ) -> None:
     configure(manager, Worker("w1", "pass"))
 
-    client, _ = connect("ghost", "pass", host="198.51.100.9", port=6000)
+    client, _ = connect("ghost", "pass", host="127.0.0.9", port=6000)
 
     assert isinstance(client.result[0], Failure)
     assert client.result[0].check(UnauthorizedLogin)
     assert [line for line in log if "refused" in line] == [
-        "worker login refused from 198.51.100.9:6000: no worker named 'ghost' is configured"
+        "worker login refused from 127.0.0.9:6000: no worker named 'ghost' is configured"
     ]
 
 
@@ -106,14 +106,14 @@ def test_garbage_on_the_port_is_dropped_and_the_connected_worker_keeps_working(
 ) -> None:
     configure(manager, Worker("w1", "pass", keepalive_interval=10))
     worker, bot = connect("w1", "pass")
-    intruder = WorkerClient(manager.factory, clock, host="203.0.113.5", port=31337)
+    intruder = WorkerClient(manager.factory, clock, host="127.0.0.15", port=31337)
 
     intruder.client_transport.write(bytes(range(128, 256)) * 4)
     intruder.pump.flush()
 
     assert not intruder.connected
     dropped = [line for line in log if "dropped a connection" in line]
-    assert len(dropped) == 1 and "203.0.113.5:31337" in dropped[0]
+    assert len(dropped) == 1 and "127.0.0.15:31337" in dropped[0]
     clock.advance(10)
     worker.pump.flush()
     assert bot.messages[-1] == "keepalive"
@@ -123,13 +123,13 @@ def test_garbage_on_the_port_is_dropped_and_the_connected_worker_keeps_working(
 def test_a_connection_that_never_logs_in_is_closed(
     manager: WorkerManager, clock: task.Clock, log: list[str]
 ) -> None:
-    silent = WorkerClient(manager.factory, clock, host="203.0.113.8", port=4242)
+    silent = WorkerClient(manager.factory, clock, host="127.0.0.18", port=4242)
 
     clock.advance(LOGIN_TIMEOUT)
     silent.pump.flush()
 
     assert not silent.connected
-    assert any("no login after" in line and "203.0.113.8:4242" in line for line in log)
+    assert any("no login after" in line and "127.0.0.18:4242" in line for line in log)
 
 
 class KeepAliveRecordingTransport(iosim.FakeTransport):

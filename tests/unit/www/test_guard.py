@@ -59,7 +59,7 @@ def test_control_requests_from_foreign_pages_are_refused() -> None:
     g = guard(origins=("https://*.example.net",))
     trusted = [
         {"origin": "http://127.0.0.1:8010", "host": "127.0.0.1:8010"},  # the page's own host
-        {"origin": "https://ci.example.org", "host": "10.0.0.5:8010"},  # buildbotURL, via a proxy
+        {"origin": "https://ci.example.org", "host": "127.0.0.5:8010"},  # buildbotURL, via a proxy
         {"origin": "https://dash.example.net", "host": "127.0.0.1:8010"},  # allowed_origins
     ]
     for headers in trusted:
