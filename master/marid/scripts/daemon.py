@@ -11,14 +11,19 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 from marid.master import START_FAILED, STARTED
 from marid.scripts.errors import UsageError
-from marid.scripts.process import LOGFILE, LogTail, read_pid, wait_for_exit
+from marid.scripts.process import (
+    LOGFILE,
+    LogTail,
+    launch_daemon,
+    read_pid,
+    wait_for_exit,
+    watch_startup,
+)
 
 
 def _check_basedir(basedir: str) -> str:
@@ -53,35 +58,20 @@ def _start_daemon(basedir: str, args: argparse.Namespace) -> int:
         str(args.log_size),
         str(args.log_count),
     ]
-    # Anything the child prints outside the logging system (a crash before
-    # logging starts) lands in the log too.
-    with open(log_path, "ab") as crash_output:
-        child = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=crash_output,
-            start_new_session=True,
-            cwd=basedir,
+    child = launch_daemon(command, Path(basedir), Path(log_path))
+    state, failure = watch_startup(
+        child, tail, started=STARTED, failed=START_FAILED, timeout=args.start_timeout
+    )
+    if state == "started":
+        print(f"master started (pid {child.pid}); log: {log_path}")
+        return 0
+    if state == "failed":
+        # A refused configuration logs each of its errors on a line of its own.
+        reason = "\n".join(failure) or (
+            f"the master exited with status {child.returncode}; see {log_path}"
         )
-    deadline = time.monotonic() + args.start_timeout
-    failure: list[str] = []
-    while time.monotonic() < deadline:
-        for line in tail.new_lines():
-            if START_FAILED in line or failure:
-                failure.append(line.split("] ", 1)[-1])
-            elif STARTED in line:
-                print(f"master started (pid {child.pid}); log: {log_path}")
-                return 0
-        if child.poll() is not None:
-            rest = tail.new_lines()
-            failure += [line.split("] ", 1)[-1] for line in rest if START_FAILED in line]
-            reason = "\n".join(failure) or (
-                f"the master exited with status {child.returncode}; see {log_path}"
-            )
-            print(f"marid start: {reason}", file=sys.stderr)
-            return 1
-        time.sleep(0.05)
+        print(f"marid start: {reason}", file=sys.stderr)
+        return 1
     print(
         f"marid start: the master did not report start-up within {args.start_timeout:g}s; "
         f"it may still be starting (pid {child.pid}); see {log_path}",

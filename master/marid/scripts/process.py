@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import os
 
-from marid_worker.scripts.pidfile import LogTail, is_alive, wait_for_exit
+from marid_worker.scripts.pidfile import (
+    LogTail,
+    is_alive,
+    launch_daemon,
+    wait_for_exit,
+    watch_startup,
+)
 
 __all__ = [
     "LOGFILE",
     "PIDFILE",
     "LogTail",
     "is_alive",
+    "launch_daemon",
     "read_pid",
     "remove_pid",
     "wait_for_exit",
+    "watch_startup",
     "write_pid",
 ]
 

@@ -11,16 +11,21 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 from marid_worker.config import load
 from marid_worker.errors import ConfigError
 from marid_worker.scripts.errors import UsageError
 from marid_worker.scripts.foreground import START_FAILED, STARTED
-from marid_worker.scripts.pidfile import LOGFILE, LogTail, read_pid, wait_for_exit
+from marid_worker.scripts.pidfile import (
+    LOGFILE,
+    LogTail,
+    launch_daemon,
+    read_pid,
+    wait_for_exit,
+    watch_startup,
+)
 
 
 def _worker_dir(basedir: str) -> Path:
@@ -44,46 +49,25 @@ def start(args: argparse.Namespace) -> int:
     return _start_daemon(basedir, args.start_timeout)
 
 
-def _message(line: str) -> str:
-    """A log line without its timestamp and namespace prefix."""
-    return line.split("] ", 1)[-1]
-
-
 def _start_daemon(basedir: Path, timeout: float) -> int:
     log_path = basedir / LOGFILE
     tail = LogTail(log_path)
     command = [sys.executable, "-m", "marid_worker.scripts.foreground", str(basedir)]
-    # What the child prints outside the logging system (a crash before logging starts)
-    # lands in the log too.
-    with log_path.open("ab") as crash_output:
-        child = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=crash_output,
-            start_new_session=True,
-            cwd=basedir,
+    child = launch_daemon(command, basedir, log_path)
+    state, failure = watch_startup(
+        child, tail, started=STARTED, failed=START_FAILED, timeout=timeout
+    )
+    if state == "started":
+        print(f"worker started (pid {child.pid}); log: {log_path}")
+        return 0
+    if state == "failed":
+        reason = (
+            failure[0]
+            if failure
+            else (f"the worker exited with status {child.returncode}; see {log_path}")
         )
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for line in tail.new_lines():
-            if START_FAILED in line:
-                print(f"marid-worker start: {_message(line)}", file=sys.stderr)
-                child.wait(timeout)
-                return 1
-            if STARTED in line:
-                print(f"worker started (pid {child.pid}); log: {log_path}")
-                return 0
-        if child.poll() is not None:
-            reasons = [_message(line) for line in tail.new_lines() if START_FAILED in line]
-            reason = (
-                reasons[0]
-                if reasons
-                else (f"the worker exited with status {child.returncode}; see {log_path}")
-            )
-            print(f"marid-worker start: {reason}", file=sys.stderr)
-            return 1
-        time.sleep(0.05)
+        print(f"marid-worker start: {reason}", file=sys.stderr)
+        return 1
     print(
         f"marid-worker start: the worker did not report start-up within {timeout:g}s; "
         f"it may still be starting (pid {child.pid}); see {log_path}",

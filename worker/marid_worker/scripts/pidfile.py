@@ -3,12 +3,15 @@
 ``marid-worker.pid`` holds the pid of the running worker; a pid file whose
 process is gone (or a zombie) is stale and removed when read.
 :class:`LogTail` lets ``start`` follow ``marid-worker.log`` from the moment it
-launched the daemon, across a rotation.
+launched the daemon, across a rotation; ``launch_daemon`` and
+``watch_startup`` start a daemon and wait for its verdict. The master's
+``marid start`` uses them too.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -96,3 +99,52 @@ class LogTail:
         lines = (self._partial + text).split("\n")
         self._partial = lines.pop()
         return lines
+
+
+def launch_daemon(command: list[str], basedir: Path, log_path: Path) -> subprocess.Popen[bytes]:
+    """Start ``command`` in its own session in ``basedir``; what it prints outside the
+    logging system (a crash before logging starts) is appended to ``log_path``."""
+    with log_path.open("ab") as crash_output:
+        return subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=crash_output,
+            start_new_session=True,
+            cwd=basedir,
+        )
+
+
+def log_message(line: str) -> str:
+    """A log line without its timestamp and namespace prefix."""
+    return line.split("] ", 1)[-1]
+
+
+def watch_startup(
+    child: subprocess.Popen[bytes],
+    tail: LogTail,
+    *,
+    started: str,
+    failed: str,
+    timeout: float,
+) -> tuple[str, list[str]]:
+    """Follow a starting daemon's log until it logs ``started`` or exits.
+
+    Returns ``("started", [])``; ``("failed", lines)`` when it logged ``failed``
+    (``lines``: that line and the ones after it, without prefixes) or exited; or
+    ``("timeout", [])`` when it said neither within ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    failure: list[str] = []
+    while time.monotonic() < deadline:
+        for line in tail.new_lines():
+            if failure or failed in line:
+                failure.append(log_message(line))
+            elif started in line:
+                return "started", []
+        if child.poll() is not None:
+            rest = tail.new_lines()
+            failure += [log_message(line) for line in rest if failure or failed in line]
+            return "failed", failure
+        time.sleep(0.05)
+    return ("failed", failure) if failure else ("timeout", [])
