@@ -68,9 +68,12 @@ class _Uploader(TransferStep):
     async def destination(self) -> str:
         return self.master_path(await self.path_argument(self.masterdest, "masterdest"))
 
-    async def upload_file(self, source: str, dest: str) -> int:
+    async def _upload(
+        self, command: str, source: str, dest: str, make_writer: Any, **extra: Any
+    ) -> tuple[int, Any]:
+        """Run the worker's ``command`` into the writer ``make_writer()`` opens at ``dest``."""
         try:
-            writer = StagedFileWriter(dest, maxsize=self.maxsize, mode=self.mode)
+            writer = make_writer()
         except OSError as error:
             await self.fail(f"cannot write {dest} on the master: {error.strerror}")
         args = {
@@ -79,30 +82,32 @@ class _Uploader(TransferStep):
             "writer": writer,
             "maxsize": self.maxsize,
             "blocksize": self.blocksize,
-            "keepstamp": self.keepstamp,
+            **extra,
         }
         result, _ = await self.transfer(
-            "uploadFile", args, cancel=writer.cancel, what=f"uploading {source}"
+            command, args, cancel=writer.cancel, what=f"uploading {source}"
+        )
+        return result, writer
+
+    async def upload_file(self, source: str, dest: str) -> int:
+        result, writer = await self._upload(
+            "uploadFile",
+            source,
+            dest,
+            lambda: StagedFileWriter(dest, maxsize=self.maxsize, mode=self.mode),
+            keepstamp=self.keepstamp,
         )
         if result == SUCCESS:
             writer.commit()
         return result
 
     async def upload_directory(self, source: str, dest: str) -> int:
-        try:
-            writer = DirectoryWriter(dest, maxsize=self.maxsize, compress=self.compress)
-        except OSError as error:
-            await self.fail(f"cannot write {dest} on the master: {error.strerror}")
-        args = {
-            "workdir": self.work_dir,
-            "workersrc": source,
-            "writer": writer,
-            "maxsize": self.maxsize,
-            "blocksize": self.blocksize,
-            "compress": self.compress,
-        }
-        result, _ = await self.transfer(
-            "uploadDirectory", args, cancel=writer.cancel, what=f"uploading {source}"
+        result, writer = await self._upload(
+            "uploadDirectory",
+            source,
+            dest,
+            lambda: DirectoryWriter(dest, maxsize=self.maxsize, compress=self.compress),
+            compress=self.compress,
         )
         if result == SUCCESS and not writer.unpacked:
             await self.fail(f"uploading {source} failed: the worker sent no directory")
