@@ -199,3 +199,36 @@ async def test_builder_tags_and_description_follow_the_config(basedir: Path) -> 
         assert (result.items[0]["tags"], result.items[0]["description"]) == (["slow"], None)
     finally:
         await master.stop_master()
+
+
+WWW_OPTIONS_CONFIG = """\
+c = BuildmasterConfig = {{}}
+c['www'] = {{
+    'port': "tcp:{port}:interface=127.0.0.1",
+    'json_cache_seconds': 30,
+    'ws_ping_interval': 5,
+    'versions': [('our-app', '4.2')],
+    'logfileName': 'web-access.log',
+}}
+c['protocols'] = {{'pb': {{'port': "tcp:0:interface=127.0.0.1"}}}}
+"""
+
+
+@pytest_twisted.ensureDeferred
+async def test_www_options_reach_the_web_service(basedir: Path) -> None:
+    port = free_port()
+    (basedir / "master.cfg").write_text(WWW_OPTIONS_CONFIG.format(port=port))
+    master = BuildMaster(str(basedir), reactor)
+    await master.start_master()
+    master.startService()
+    try:
+        www = master.www
+        assert www is not None
+        assert www.rest.cache_seconds == 30
+        assert www.ws_factory.autoPingInterval == 5
+        assert www.extra_versions == [("our-app", "4.2")]
+        assert www.site.access_log is not None
+        assert (basedir / "web-access.log").exists()
+    finally:
+        await master.stop_master()
+    assert www.site.access_log is None

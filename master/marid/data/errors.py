@@ -8,6 +8,8 @@ DataError
 └── ConflictError         409: the action does not apply in the current state
 """
 
+from __future__ import annotations
+
 
 class DataError(Exception):
     status = 500
@@ -27,6 +29,8 @@ class InvalidQueryError(DataError):
 
 class InvalidControlError(DataError):
     status = 400
+    # Details for the JSON-RPC error's ``data`` member (e.g. a message per form field).
+    data: dict[str, object] | None = None
 
 
 class ConflictError(DataError):

@@ -48,6 +48,7 @@ class ForceParametersError(InvalidControlError):
 
     def __init__(self, errors: dict[str, str]) -> None:
         self.errors = errors
+        self.data = {"errors": errors}
         listed = "; ".join(f"{name or 'form'}: {message}" for name, message in errors.items())
         super().__init__(f"invalid force parameters: {listed}")
 

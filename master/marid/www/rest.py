@@ -248,10 +248,7 @@ class RestResource(resource.Resource):
         try:
             result = await getattr(endpoint, method_name)(params, args)
         except InvalidControlError as error:
-            # Force parameters: the message per field too, for forms to show beside each one.
-            errors = getattr(error, "errors", None)
-            data = {"errors": errors} if isinstance(errors, dict) else None
-            self._rpc_error(request, rpc_id, -32602, str(error), data=data)
+            self._rpc_error(request, rpc_id, -32602, str(error), data=error.data)
             return
         except DataError as error:
             self._rpc_error(request, rpc_id, -32000, str(error), status=error.status)
@@ -265,7 +262,7 @@ class RestResource(resource.Resource):
         code: int,
         message: str,
         status: int = 400,
-        data: dict[str, Any] | None = None,
+        data: dict[str, object] | None = None,
     ) -> None:
         error: dict[str, Any] = {"code": code, "message": message}
         if data is not None:
