@@ -79,9 +79,7 @@ def test_a_wrong_password_is_refused_and_logged_once_with_the_peer(
     (result,) = client.result
     assert isinstance(result, Failure) and result.check(UnauthorizedLogin)
     refusals = [line for line in log if "refused" in line]
-    assert refusals == [
-        "worker login refused from 127.0.0.4:5555: wrong password for worker 'w1'"
-    ]
+    assert refusals == ["worker login refused from 127.0.0.4:5555: wrong password for worker 'w1'"]
     assert not any("Traceback" in line for line in log)
     assert bot.messages == []
     assert store.named("worker_connected") == []
