@@ -9,6 +9,7 @@ shape only; nothing is opened here.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -92,6 +93,25 @@ def _json_cache_seconds(value: object) -> int:
     raise TypeError(f"must be an int of at least 0, not {value!r}")
 
 
+def _at_least(low: int) -> Callable[[object], int]:
+    def convert(value: object) -> int:
+        if is_int(value) and value >= low:
+            return value
+        raise TypeError(f"must be an int of at least {low}, not {value!r}")
+
+    return convert
+
+
+def _networks(value: object) -> list[str]:
+    addresses = _str_list(value)
+    for address in addresses:
+        try:
+            ipaddress.ip_network(address, strict=False)
+        except ValueError:
+            raise ValueError(f"{address!r} is not an IP address or network") from None
+    return addresses
+
+
 def _optional_positive(value: object) -> int | None:
     if value is None or (is_int(value) and value > 0):
         return value
@@ -149,6 +169,13 @@ WWW_OPTIONS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "cookie_expiration_time": ("cookie_expiration_time", positive_timedelta),
     "ui_default_config": ("ui_default_config", _instance(dict, "a dict")),
     "theme": ("theme", _instance(dict, "a dict")),
+    "max_request_body": ("max_request_body", _at_least(1024)),
+    "max_url_length": ("max_url_length", _at_least(256)),
+    "max_header_size": ("max_header_size", _at_least(1024)),
+    "max_json_depth": ("max_json_depth", _at_least(2)),
+    "max_reason_length": ("max_reason_length", _at_least(1)),
+    "max_field_length": ("max_field_length", _at_least(1)),
+    "trusted_proxies": ("trusted_proxies", _networks),
 }
 
 

@@ -68,6 +68,15 @@ class WwwConfig:
     cookie_expiration_time: timedelta = timedelta(weeks=1)
     ui_default_config: dict[str, Any] = field(default_factory=dict)
     theme: dict[str, Any] = field(default_factory=dict)
+    # What one HTTP request may hold (413, 414, 431 and 400 beyond; docs/rest-api.md).
+    max_request_body: int = 4 * 1024 * 1024
+    max_url_length: int = 8 * 1024
+    max_header_size: int = 16 * 1024
+    max_json_depth: int = 64
+    max_reason_length: int = 10_000
+    max_field_length: int = 64 * 1024
+    # Proxies whose X-Forwarded-For names the client (addresses or networks).
+    trusted_proxies: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -10,8 +10,9 @@ Events: ``builds/N/new``, ``builds/N/update`` (state string, locks time),
 
 Control actions (JSON-RPC on ``builds/N`` and the other paths naming one build):
 ``stop`` (``reason``, optional ``results``: interrupt the running step; the
-build ends CANCELLED) and ``rebuild`` (a new buildset with the same source
-stamps and properties; returns ``[bsid, {builderid: brid}]``). The build
+build ends CANCELLED; a build that has finished already is a ``ConflictError``)
+and ``rebuild`` (a new buildset with the same source stamps and properties;
+returns ``[bsid, {builderid: brid}]``). The build
 machinery behind them is ``data.master.botmaster``.
 """
 
@@ -89,11 +90,11 @@ class BuildEndpoint(Endpoint):
     async def control_stop(self, params: dict[str, Any], args: dict[str, Any]) -> None:
         botmaster, buildid = await self._control_target(params, args)
         results = params.get("results", 6)
-        if not isinstance(results, int) or not 0 <= results <= 6:
+        if not isinstance(results, int) or isinstance(results, bool) or not 0 <= results <= 6:
             raise InvalidControlError("'results' must be a result number (0 to 6)")
         build = await self.db.builds.get_build(buildid)
         if build is not None and build.complete:
-            return
+            raise ConflictError(f"build {buildid} has finished already")
         reason = params.get("reason") or "stopped through the API"
         if not await botmaster.stop_build(buildid, reason, results):
             raise ConflictError(f"build {buildid} is not running on this master")

@@ -123,6 +123,8 @@ class ForceSchedulerEndpoint(Endpoint):
             raise NotFoundError(f"no force scheduler named {name!r}")
         kwargs = dict(params)
         owner = kwargs.pop("owner", None)
+        if owner is not None and not isinstance(owner, str):
+            raise ForceParametersError({"owner": "must be a string"})
         builder_names = kwargs.pop("builderNames", None)
         if builder_names is not None and not (
             isinstance(builder_names, list) and all(isinstance(n, str) for n in builder_names)

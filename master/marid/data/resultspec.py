@@ -5,7 +5,8 @@ Parameters follow Buildbot: ``field`` (repeatable or comma separated),
 (builds: which properties to include, ``*`` for all), ``<field>=v`` for
 equality and ``<field>__<op>=v`` with eq, ne, lt, le, gt, ge, contains, in,
 notin. Values are converted to the field's type; anything malformed raises
-``InvalidQueryError`` with a message naming the parameter.
+``InvalidQueryError`` with a message naming the parameter. Integers (paging
+and filter values) must fit in 64 signed bits (``bounds``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from marid.data.bounds import in_int64, out_of_range
 from marid.data.errors import InvalidQueryError
 from marid.db.query import OPERATORS, Filter, Query
 
@@ -43,6 +45,20 @@ def _python_type(expr: sa.ColumnElement[Any]) -> type:
     return str
 
 
+def parse_int(name: str, text: str) -> int:
+    """``text`` as an integer in the 64-bit range; ``InvalidQueryError`` otherwise."""
+    stripped = text.strip()
+    if len(stripped.lstrip("+-").lstrip("0")) > 19:
+        raise InvalidQueryError(out_of_range(name, stripped))
+    try:
+        number = int(stripped)
+    except ValueError:
+        raise InvalidQueryError(f"invalid integer value for {name}: {text[:40]!r}") from None
+    if not in_int64(number):
+        raise InvalidQueryError(out_of_range(name, number))
+    return number
+
+
 def convert(name: str, text: str, kind: type) -> Any:
     if text.lower() in ("null", "none") and kind is not str:
         return None
@@ -54,26 +70,20 @@ def convert(name: str, text: str, kind: type) -> Any:
             return False
         raise InvalidQueryError(f"invalid boolean value for {name}: {text!r}")
     if kind is int:
-        try:
-            return int(text)
-        except ValueError:
-            raise InvalidQueryError(f"invalid integer value for {name}: {text!r}") from None
+        return parse_int(name, text)
     if kind is float:
         try:
             return float(text)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise InvalidQueryError(f"invalid number value for {name}: {text!r}") from None
     return text
 
 
 def _non_negative(name: str, values: list[str]) -> int:
-    try:
-        number = int(values[-1])
-    except ValueError:
-        raise InvalidQueryError(f"invalid {name}") from None
-    if number < 0:
+    text = values[-1].strip()
+    if not (text.isascii() and text.isdigit()):
         raise InvalidQueryError(f"invalid {name}")
-    return number
+    return parse_int(name, text)
 
 
 def parse_args(

@@ -5,6 +5,10 @@ identifier: letters, digits, ``_``, ``-``, ``.``, not starting with a digit) or
 ``s:name`` (any non-empty string). When several patterns match, the one with
 more literal and integer segments wins, so ``builders/1`` is a builder id and
 ``builders/hello`` a builder name.
+
+An ``n:`` segment takes ASCII digits only, up to the 64-bit limit of
+``bounds``; a path that matches nothing because a number in it is larger
+raises ``InvalidQueryError`` (400) saying so, rather than "no such path".
 """
 
 from __future__ import annotations
@@ -14,9 +18,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from marid.data.bounds import INT64_MAX, out_of_range
+from marid.data.errors import InvalidQueryError
+
 T = TypeVar("T")
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+_DIGITS = re.compile(r"^[0-9]+$")
+# Returned by ``Segment.match`` for digits that no 64-bit id can be.
+TOO_LARGE: Any = object()
+
+
+def _number(text: str) -> Any:
+    if not _DIGITS.match(text):
+        return None
+    if len(text.lstrip("0")) > len(str(INT64_MAX)):
+        return TOO_LARGE
+    number = int(text)
+    return number if number <= INT64_MAX else TOO_LARGE
 
 
 @dataclass(frozen=True)
@@ -28,7 +47,8 @@ class Segment:
         if self.kind == "lit":
             return text == self.value, None
         if self.kind == "n":
-            return (True, int(text)) if text.isdigit() else (False, None)
+            number = _number(text)
+            return (False, number) if number is None or number is TOO_LARGE else (True, number)
         if self.kind == "i":
             return bool(_IDENT.match(text)), text
         return bool(text), text
@@ -60,6 +80,11 @@ class Router(Generic[T]):
         self._routes.sort(key=lambda r: -_rank(r[0]))
 
     def match(self, path: Sequence[str]) -> tuple[T, dict[str, Any]] | None:
+        """The target and arguments of ``path``; None when no pattern matches it.
+
+        ``InvalidQueryError`` when only a too large number kept it from matching.
+        """
+        too_large: str | None = None
         for segments, target in self._routes:
             if len(segments) != len(path):
                 continue
@@ -67,9 +92,13 @@ class Router(Generic[T]):
             for seg, text in zip(segments, path, strict=True):
                 ok, value = seg.match(text)
                 if not ok:
+                    if value is TOO_LARGE:
+                        too_large = too_large or out_of_range(seg.value, text)
                     break
                 if seg.kind != "lit":
                     args[seg.value] = value
             else:
                 return target, args
+        if too_large is not None:
+            raise InvalidQueryError(too_large)
         return None

@@ -25,10 +25,14 @@ def int_arg(args: Mapping[str, list[str]], name: str, default: int, top: int) ->
     values = args.get(name)
     if not values:
         return default
+    text = values[-1].strip()
+    digits = text.lstrip("+-").lstrip("0")
+    if digits.isdigit() and len(digits) > len(str(top)):
+        raise InvalidQueryError(f"{name!r} must be between 0 and {top}, not {text[:40]}")
     try:
-        value = int(values[-1])
+        value = int(text)
     except ValueError:
-        raise InvalidQueryError(f"{name!r} must be an integer, not {values[-1]!r}") from None
+        raise InvalidQueryError(f"{name!r} must be an integer, not {values[-1][:40]!r}") from None
     if not 0 <= value <= top:
         raise InvalidQueryError(f"{name!r} must be between 0 and {top}, not {value}")
     return value

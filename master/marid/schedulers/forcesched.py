@@ -11,7 +11,9 @@ Arguments and defaults are Buildbot's: ``username`` (a ``UserNameParameter``),
 The form (``to_json()``, served at ``/api/v2/forceschedulers``) is
 ``all_fields``: an unnamed nest holding username, reason and priority, then
 the codebases, then the property parameters. ``force()`` validates every
-field, reporting all bad fields at once as ``ForceValidationError``, and adds
+field, reporting all bad fields at once as ``ForceValidationError`` (a
+parameter that names no field of the form is one of them: see
+``accepts()``), and adds
 one buildset with the properties ``owner``, ``reason`` and those of the
 parameters (source ``"Force Build Form"``) and one source stamp per codebase.
 """
@@ -24,6 +26,7 @@ from typing import Any
 
 from marid.config.checks_base import type_name
 from marid.config.errors import ErrorCollector
+from marid.data.bounds import INT32_MAX, INT32_MIN, in_int64, out_of_range
 from marid.data.errors import NotFoundError
 from marid.process.properties import Properties
 from marid.schedulers.base import BaseScheduler
@@ -112,6 +115,19 @@ class ForceScheduler(BaseScheduler):
                 yield from field.leaves()
             else:
                 yield field
+
+    def accepts(self, name: str) -> bool:
+        """Whether a posted parameter ``name`` belongs to a field of this form.
+
+        A field's ``fullName`` does, and so does any name that starts with it
+        and ``_`` (``AnyPropertyParameter`` posts ``<fullName>_name`` and
+        ``<fullName>_value``; custom fields may read similar names).
+        """
+        for field in self.fields():
+            full = field.fullName
+            if full and (name == full or name.startswith(f"{full}_")):
+                return True
+        return False
 
     def check_config(self, errors: ErrorCollector) -> None:
         what = f"ForceScheduler {self.name!r}"
@@ -211,6 +227,11 @@ class ForceScheduler(BaseScheduler):
         ``builderNames`` several; neither means all of them.
         """
         context = self.require_context()
+        unknown = {
+            key[:60]: "this form has no such field" for key in kwargs if not self.accepts(key)
+        }
+        if unknown:
+            raise ForceValidationError(unknown)
         names = await self._chosen_builders(builderNames, builderid)
         posted = {key: list(v) if isinstance(v, list) else [v] for key, v in kwargs.items()}
         collector = ValidationErrorCollector()
@@ -233,6 +254,10 @@ class ForceScheduler(BaseScheduler):
                 collector,
                 sourcestamps=stamps,
                 validation=context.validation,
+            )
+        if isinstance(priority, int) and not INT32_MIN <= priority <= INT32_MAX:
+            collector.errors[self.priority.fullName or "priority"] = (
+                f"{priority} is out of range ({INT32_MIN} to {INT32_MAX})"
             )
         collector.raise_if_errors()
         properties = Properties()
@@ -261,9 +286,10 @@ class ForceScheduler(BaseScheduler):
             return names
         if builderid is None or builderid == "":
             return mine
+        number = _builder_number(builderid)
         try:
-            result, _ = await self.require_context().data.get(("builders", str(int(builderid))))
-        except (ValueError, TypeError, NotFoundError):
+            result, _ = await self.require_context().data.get(("builders", str(number)))
+        except NotFoundError:
             raise ForceValidationError({"builderid": f"no builder with id {builderid!r}"}) from None
         name = result.items[0]["name"]
         if name not in mine:
@@ -271,3 +297,22 @@ class ForceScheduler(BaseScheduler):
                 {"builderid": f"builder {name!r} is not one of this scheduler's builders {mine!r}"}
             )
         return [name]
+
+
+def _builder_number(builderid: object) -> int:
+    """``builderid`` as posted (an int, or its digits as a string), checked."""
+    number: int | None = None
+    if isinstance(builderid, int) and not isinstance(builderid, bool):
+        number = builderid
+    elif isinstance(builderid, str) and builderid.isascii() and builderid.strip().isdigit():
+        if len(builderid.strip().lstrip("0")) > 19:
+            raise ForceValidationError({"builderid": out_of_range("builderid", builderid)})
+        number = int(builderid)
+    if number is None or number < 0:
+        shown = builderid if isinstance(builderid, str | int | float) else type(builderid).__name__
+        raise ForceValidationError(
+            {"builderid": f"must be a builder id (a whole number), not {str(shown)[:40]!r}"}
+        )
+    if not in_int64(number):
+        raise ForceValidationError({"builderid": out_of_range("builderid", number)})
+    return number

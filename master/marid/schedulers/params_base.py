@@ -13,6 +13,9 @@ for Buildbot carry over: ``getFromKwargs(kwargs)`` returns the value,
 ``updateFromKwargs(properties, kwargs, collector, **context)`` stores it.
 A bad value raises ``ValidationError``; the ``ValidationErrorCollector``
 gathers one message per field so that a form shows every problem at once.
+A posted value must be one of the field's ``posted_types`` (JSON scalars by
+default, only strings for text fields): a list or object where a text is
+expected is refused rather than stored as its ``repr``.
 
 The field types are in ``params_fields`` and ``params_nested``;
 ``forceparams`` is the public module that gathers them.
@@ -79,6 +82,8 @@ class BaseParameter(ConfigObject):
     """One field: Buildbot's common arguments and the default parsing of posted values."""
 
     type: ClassVar[str] = ""
+    posted_types: ClassVar[tuple[Any, ...]] = (str, int, float, bool)
+    posted_description: ClassVar[str] = "a string, a number or true/false"
     spec_extra: ClassVar[tuple[str, ...]] = ()
     """Keys a subclass adds to ``to_json()`` (combined over the base classes)."""
 
@@ -160,8 +165,11 @@ class BaseParameter(ConfigObject):
         values = [
             v
             for v in kwargs.get(self.fullName or "", [])
-            if not (isinstance(v, str) and not v.strip())
+            if not (isinstance(v, str) and not v.strip()) and v is not None
         ]
+        for value in values:
+            if not isinstance(value, self.posted_types):
+                raise ValidationError(f"must be {self.posted_description}, not {type_name(value)}")
         if not values:
             if self.required:
                 raise ValidationError("a value is required")

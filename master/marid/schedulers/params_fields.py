@@ -6,10 +6,12 @@ adds to ``to_json()``; parsing follows Buildbot's rules, with clearer messages.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, ClassVar
 
 from marid.config.checks_base import is_int
 from marid.config.errors import ErrorCollector
+from marid.data.bounds import in_int64
 from marid.schedulers.errors import ValidationError
 from marid.schedulers.params_base import (
     EMAIL,
@@ -38,6 +40,8 @@ class StringParameter(BaseParameter):
 
     type = "text"
     spec_extra: ClassVar[tuple[str, ...]] = ("size",)
+    posted_types: ClassVar[tuple[Any, ...]] = (str,)
+    posted_description: ClassVar[str] = "a string"
     size: Any = 10
 
     def __init__(self, name: Any, label: Any = None, *, size: Any = UNSET, **kw: Any) -> None:
@@ -64,17 +68,20 @@ class IntParameter(StringParameter):
     """A whole number."""
 
     type = "int"
+    posted_types: ClassVar[tuple[Any, ...]] = (str, int)
+    posted_description: ClassVar[str] = "a whole number"
     default = 0
 
     def parse_from_arg(self, value: Any) -> int:
-        if is_int(value):
-            return value
-        if isinstance(value, str):
-            try:
-                return int(value.strip())
-            except ValueError:
-                pass
-        raise ValidationError(f"{value!r} is not a whole number")
+        number: int | None = value if is_int(value) else None
+        if isinstance(value, str) and len(value.strip()) <= 40:
+            with contextlib.suppress(ValueError):
+                number = int(value.strip())
+        if number is None:
+            raise ValidationError(f"{str(value)[:40]!r} is not a whole number")
+        if not in_int64(number):
+            raise ValidationError(f"{number} is out of range (a 64-bit integer)")
+        return number
 
 
 class BooleanParameter(BaseParameter):

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
-from marid.config.checks_base import is_int
+from marid.config.checks_base import is_int, type_name
 from marid.config.errors import ErrorCollector
 from marid.config.master_config import default_validation
 from marid.process.renderables import call_and_await
@@ -198,8 +198,13 @@ class CodebaseParameter(NestedParameter):
             )
 
 
-def _first(values: list[Any] | None) -> str:
-    return str(values[0]) if values else ""
+def _first(values: list[Any] | None, what: str) -> str:
+    if not values or values[0] is None:
+        return ""
+    value = values[0]
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValidationError(f"the property's {what} must be a string, not {type_name(value)}")
+    return str(value)
 
 
 class AnyPropertyParameter(BaseParameter):
@@ -217,8 +222,8 @@ class AnyPropertyParameter(BaseParameter):
         collector: ValidationErrorCollector,
         **context: Any,
     ) -> None:
-        name = _first(kwargs.get(f"{self.fullName}_name")).strip()
-        value = _first(kwargs.get(f"{self.fullName}_value"))
+        name = _first(kwargs.get(f"{self.fullName}_name"), "name").strip()
+        value = _first(kwargs.get(f"{self.fullName}_value"), "value")
         if not name:
             return
         rules: Mapping[str, Any] = context.get("validation") or default_validation()

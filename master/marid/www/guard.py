@@ -17,6 +17,9 @@ rebuilt. It answers, for one request:
   ``c['www']['allowed_origins']`` (fnmatch patterns, as in Buildbot).
 - ``assert_allowed(path, action, params, user)`` and
   ``assert_allowed_read(path, user)``: authz, raising ``authz.Forbidden``.
+- ``client_address(request)``: the client's IP address; behind a proxy in
+  ``c['www']['trusted_proxies']``, the rightmost ``X-Forwarded-For`` entry
+  that is not itself a trusted proxy.
 
 Sessions and their cookies are made here (``session.py`` signs them).
 """
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import ipaddress
 import weakref
 from collections.abc import Callable, Mapping
 from datetime import timedelta
@@ -68,6 +72,7 @@ class Guard:
         self.buildbot_url = "http://localhost:8010/"
         self.lifetime = timedelta(weeks=1)
         self.codec: SessionCodec | None = None
+        self.trusted_proxies: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
         # Sessions started while answering a request, before the browser sends their cookie.
         self._started: weakref.WeakKeyDictionary[Any, Session] = weakref.WeakKeyDictionary()
 
@@ -78,6 +83,7 @@ class Guard:
         self.allowed_origins = list(www.allowed_origins)
         self.lifetime = www.cookie_expiration_time
         self.buildbot_url = buildbot_url
+        self.trusted_proxies = [ipaddress.ip_network(a, strict=False) for a in www.trusted_proxies]
 
     async def load_secret(self, state: StateComponent) -> None:
         if self.codec is None:
@@ -176,6 +182,31 @@ class Guard:
         return dict(session.user) if session and session.user else dict(ANONYMOUS)
 
     # -- where requests come from ---------------------------------------------
+
+    def _trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.trusted_proxies)
+
+    def client_address(self, request: Request) -> str:
+        """The address of the client; ``X-Forwarded-For`` counts only from trusted proxies."""
+        peer = request.getClientAddress()
+        address = str(getattr(peer, "host", peer))
+        if not self._trusted(address):
+            return address
+        forwarded = request.requestHeaders.getRawHeaders(b"x-forwarded-for") or []
+        hops = [h.strip() for v in forwarded for h in v.decode("latin-1").split(",")]
+        for hop in reversed([h for h in hops if h]):
+            try:
+                ipaddress.ip_address(hop)
+            except ValueError:
+                return address  # garbage beyond our proxies: keep the last one we can trust
+            address = hop
+            if not self._trusted(hop):
+                return hop
+        return address
 
     def origin_allowed(self, origin: str) -> bool:
         """Whether ``origin`` matches a pattern of ``c['www']['allowed_origins']``."""

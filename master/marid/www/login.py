@@ -7,9 +7,11 @@ missing credentials answer 401, with ``WWW-Authenticate: Basic`` when none
 were sent, so that a browser sent there shows its own login prompt (the UI's
 form, which sends them, gets no challenge and shows the error itself). Each
 failure is logged with the user name (never the password) and the client
-address; after ten failures from one address in five minutes, its logins are
-refused (429, ``Retry-After``) until the oldest is five minutes old
-(``throttle.py``). With
+address; after ten failures for one user name from one address in five
+minutes, those logins are refused (429, ``Retry-After``) until the oldest is
+five minutes old (``throttle.py``). The address is the connection's peer, or
+behind a proxy in ``c['www']['trusted_proxies']`` the client that the proxy
+names in ``X-Forwarded-For`` (``Guard.client_address``). With
 ``RemoteUserAuth`` the proxy's header logs the user in, and without one
 (403). ``GET /auth/logout`` ends the session.
 
@@ -40,6 +42,8 @@ log = Logger()
 
 REALM = b'Basic realm="Marid"'
 JSON_TYPE = b"application/json; charset=utf-8"
+# Characters of a user name that key the login throttle (longer names share a key).
+MAX_NAME_KEY = 200
 
 
 class LoginFailed(Exception):
@@ -98,11 +102,15 @@ async def log_in(guard: Guard, request: server.Request, throttle: LoginThrottle)
     if credentials is None:
         raise LoginFailed(401, "log in with HTTP Basic authentication", challenge=True)
     username, password = credentials
-    address = request.getClientAddress()
-    client = str(getattr(address, "host", address))
-    wait = throttle.retry_after(client)
+    client = guard.client_address(request)
+    key = (username[:MAX_NAME_KEY], client)
+    wait = throttle.retry_after(key)
     if wait is not None:
-        log.warn("web login from {client} refused: too many failed attempts", client=client)
+        log.warn(
+            "web login for user {username!r} from {client} refused: too many failed attempts",
+            username=username[:MAX_NAME_KEY],
+            client=client,
+        )
         raise LoginFailed(
             429, f"too many failed logins; try again in {wait} s", retry_after=wait
         )
@@ -113,14 +121,14 @@ async def log_in(guard: Guard, request: server.Request, throttle: LoginThrottle)
     else:
         valid = auth.check_credentials(username, password)
     if not valid:
-        throttle.failed(client)
+        throttle.failed(key)
         log.warn(
             "web login refused for user {username!r} from {client}: wrong name or password",
             username=username,
             client=client,
         )
         raise LoginFailed(401, "wrong user name or password", challenge=True)
-    throttle.succeeded(client)
+    throttle.succeeded(key)
     user = await auth.user_info(username)
     guard.start_session(request, user)
     log.info("web login: {username!r}", username=username)

@@ -3,7 +3,8 @@
 Responses have Buildbot's shapes: a collection is ``{"builds": [...], "meta":
 {"total": N}}``, an entity is ``{"builds": [one], "meta": {}}``. Errors are
 ``{"error": "message"}`` with 400 (bad query), 404 (bad path or missing
-entity) or 409. Raw downloads are streamed chunk by chunk, honouring the
+entity), 405 (a method other than GET, HEAD, POST and OPTIONS) or 409.
+A POST's body is read within ``c['www']``'s limits (``rpcbody.py``). Raw downloads are streamed chunk by chunk, honouring the
 transport's flow control, so a large log is never held in memory.
 
 Every request passes the ``Guard`` first (see ``guard.py``): reads are
@@ -32,12 +33,14 @@ from marid.data.connector import DataConnector
 from marid.data.errors import DataError, InvalidControlError
 from marid.www.authz import Forbidden
 from marid.www.guard import Guard
+from marid.www.rpcbody import BodyError, BodyLimits, decode, param_problems
 
 log = Logger()
 
 JSON_TYPE = b"application/json; charset=utf-8"
 # JSON-RPC error code (in the range reserved for servers) of a refused control request.
 RPC_FORBIDDEN = -32001
+ALLOWED_METHODS = (b"GET", b"HEAD", b"POST", b"OPTIONS")
 
 
 def encode_json(value: Any) -> bytes:
@@ -96,6 +99,17 @@ class RestResource(resource.Resource):
         self.guard = guard if guard is not None else Guard(data, data.seconds)
         # c['www']['json_cache_seconds']: how long a browser may reuse a successful read.
         self.cache_seconds = 0
+        self.limits = BodyLimits()
+
+    def render(self, request: server.Request) -> Any:
+        if request.method not in ALLOWED_METHODS:
+            request.setResponseCode(405)
+            request.setHeader(b"allow", b", ".join(ALLOWED_METHODS))
+            request.setHeader(b"content-type", JSON_TYPE)
+            method = request.method.decode("ascii", "replace")
+            allowed = ", ".join(m.decode() for m in ALLOWED_METHODS)
+            return encode_json({"error": f"{method} is not allowed here; use {allowed}"})
+        return super().render(request)
 
     # -- request plumbing ----------------------------------------------------
 
@@ -215,17 +229,25 @@ class RestResource(resource.Resource):
             self._rpc_error(request, None, RPC_FORBIDDEN, str(error), status=403)
             return
         try:
-            body = json.loads(request.content.read() or b"null")  # type: ignore[union-attr]
-        except ValueError:
-            self._rpc_error(request, None, -32700, "invalid JSON")
+            body = decode(request.content.read() or b"null", self.limits)  # type: ignore[union-attr]
+        except BodyError as error:
+            self._rpc_error(request, None, -32700, str(error))
             return
         if not isinstance(body, dict) or not isinstance(body.get("method"), str):
             self._rpc_error(request, None, -32600, "a JSON-RPC request needs a 'method'")
             return
         rpc_id = body.get("id")
+        if not isinstance(rpc_id, str | int | float | None) or isinstance(rpc_id, bool):
+            rpc_id = None  # JSON-RPC ids are strings, numbers or null
         params = body.get("params", {})
         if not isinstance(params, dict):
             self._rpc_error(request, rpc_id, -32602, "'params' must be an object")
+            return
+        problems = param_problems(params, self.limits)
+        if problems:
+            listed = "; ".join(f"{name}: {problem}" for name, problem in problems.items())
+            message = f"invalid params: {listed}"
+            self._rpc_error(request, rpc_id, -32602, message, data={"errors": problems})
             return
         path = self._path(request)
         endpoint, args = self.data.lookup(path)

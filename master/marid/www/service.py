@@ -4,7 +4,8 @@ The site's tree is ``/`` (the built web UI from ``static/``, or a small
 index page when the UI was not built), ``/config`` (what the UI needs to know),
 ``/api/v2/...`` (REST), ``/ws`` (live events) and ``/auth/login``,
 ``/auth/logout`` (sessions; ``login.py``). Who may do what is decided by the
-service's ``Guard``. When a reconfig changes ``c['www']['port']``, the old
+service's ``Guard``. The site's channels answer requests that are too large
+(``httplimits.py``). When a reconfig changes ``c['www']['port']``, the old
 listener is closed and the new one opened; a port that cannot be opened fails
 the reconfig loudly and the old listener is kept.
 """
@@ -30,8 +31,10 @@ from marid.data.connector import DataConnector
 from marid.www.authz import Forbidden
 from marid.www.guard import Guard
 from marid.www.login import make_auth_resource
-from marid.www.accesslog import AccessLog, AccessLoggingSite
+from marid.www.accesslog import AccessLog
+from marid.www.httplimits import LimitedSite
 from marid.www.rest import RestResource
+from marid.www.rpcbody import BodyLimits
 from marid.www.ws import WsError, make_ws_resource
 
 log = Logger()
@@ -130,7 +133,7 @@ class WWWService(service.Service):
         self.site = self._make_site()
         self.access_log = AccessLog(self.site)
 
-    def _make_site(self, static_dir: Path = STATIC_DIR) -> AccessLoggingSite:
+    def _make_site(self, static_dir: Path = STATIC_DIR) -> LimitedSite:
         self.index = IndexResource(self.title)
         root: resource.Resource
         if (static_dir / "index.html").is_file():
@@ -146,7 +149,7 @@ class WWWService(service.Service):
         ws_resource, self.ws_factory = make_ws_resource(self)
         root.putChild(b"ws", ws_resource)
         root.putChild(b"auth", make_auth_resource(self.guard))
-        site = AccessLoggingSite(root)
+        site = LimitedSite(root)
         site.displayTracebacks = False
         site.noisy = False
         return site
@@ -210,6 +213,10 @@ class WWWService(service.Service):
         self.buildbot_url = cfg.buildbot_url
         self.index.title = cfg.title
         self.rest.cache_seconds = cfg.www.json_cache_seconds
+        self.rest.limits = BodyLimits.from_config(cfg.www)
+        self.site.limits.max_request_body = cfg.www.max_request_body
+        self.site.limits.max_url_length = cfg.www.max_url_length
+        self.site.limits.max_header_size = cfg.www.max_header_size
         self.extra_versions = list(cfg.www.versions)
         self.access_log.configure(
             cfg.basedir, cfg.www.logfile_name, cfg.www.log_rotate_length, cfg.www.max_rotated_files

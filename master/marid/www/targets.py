@@ -16,6 +16,7 @@ from typing import Any
 
 from marid.data.base import Endpoint
 from marid.data.connector import DataConnector
+from marid.data.bounds import in_int64
 from marid.data.errors import DataError
 from marid.data.forceschedulers import scheduler_manager
 from marid.data.steps import resolve_buildid
@@ -62,9 +63,12 @@ class DataFacts:
 
     async def _builder_name(self, builderid: object) -> list[str]:
         try:
-            builder = await self.data.db.builders.get_builder(int(str(builderid)))
+            number = int(str(builderid))
         except ValueError:
             return []
+        if not in_int64(number):
+            return []
+        builder = await self.data.db.builders.get_builder(number)
         return [builder.name] if builder is not None else []
 
     async def _find_builder_names(self) -> list[str]:

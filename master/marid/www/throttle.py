@@ -1,7 +1,9 @@
-"""Slowing down password guessing: failed logins counted per client address.
+"""Slowing down password guessing: failed logins counted per key.
 
-After ``max_failures`` failed logins from one address within ``window``
-seconds, further attempts from it are refused (429, with ``Retry-After``)
+The login page's key is the user name and the client address together, so
+that behind a shared reverse proxy one person's mistakes lock out no one
+else. After ``max_failures`` failed logins with one key within ``window``
+seconds, further attempts with it are refused (429, with ``Retry-After``)
 until its oldest failure leaves the window; a successful login clears its
 count. Only failures are remembered, each for ``window`` seconds, and the
 table is pruned as it grows, so a flood of addresses cannot grow it without
@@ -12,11 +14,11 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 MAX_FAILURES = 10
 WINDOW = 300.0
-# Addresses remembered before stale entries are pruned.
+# Keys remembered before stale entries are pruned.
 PRUNE_ABOVE = 10_000
 
 
@@ -30,9 +32,9 @@ class LoginThrottle:
         self.seconds = seconds
         self.max_failures = max_failures
         self.window = window
-        self._failures: dict[str, deque[float]] = {}
+        self._failures: dict[Hashable, deque[float]] = {}
 
-    def _recent(self, client: str) -> deque[float]:
+    def _recent(self, client: Hashable) -> deque[float]:
         failures = self._failures.get(client)
         if failures is None:
             return deque()
@@ -43,18 +45,18 @@ class LoginThrottle:
             del self._failures[client]
         return failures
 
-    def retry_after(self, client: str) -> int | None:
+    def retry_after(self, client: Hashable) -> int | None:
         """Seconds until ``client`` may try again, or None when it may now."""
         failures = self._recent(client)
         if len(failures) < self.max_failures:
             return None
         return max(1, math.ceil(failures[0] + self.window - self.seconds()))
 
-    def failed(self, client: str) -> None:
+    def failed(self, client: Hashable) -> None:
         if len(self._failures) >= PRUNE_ABOVE:
             for known in list(self._failures):
                 self._recent(known)
         self._failures.setdefault(client, deque()).append(self.seconds())
 
-    def succeeded(self, client: str) -> None:
+    def succeeded(self, client: Hashable) -> None:
         self._failures.pop(client, None)

@@ -33,6 +33,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from marid.mq import Consumer, RoutingKey, parse_filter
+from marid.www.rpcbody import BodyError, BodyLimits, decode
 
 if TYPE_CHECKING:
     from marid.www.service import WWWService
@@ -129,9 +130,9 @@ class EventsProtocol(WebSocketServerProtocol):
 
     def onMessage(self, payload: bytes, isBinary: bool) -> None:
         try:
-            frame = json.loads(payload)
-        except ValueError:
-            self._reply({"_id": None, "code": 400, "error": "invalid JSON"})
+            frame = decode(payload, BodyLimits())
+        except BodyError as error:
+            self._reply({"_id": None, "code": 400, "error": str(error)})
             return
         if not isinstance(frame, dict):
             self._reply({"_id": None, "code": 400, "error": "a command must be a JSON object"})

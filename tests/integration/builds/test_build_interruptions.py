@@ -49,7 +49,8 @@ async def test_stop_a_running_build_through_json_rpc_cancels_it(build_env: Build
     steps = (await build_env.get(f"builds/{buildid}/steps"))["steps"]
     assert [(s["name"], s["results"]) for s in steps] == [("long", 6), ("cleanup", 0)]
     status, body = await build_env.rpc(f"builds/{buildid}", "stop")
-    assert status == 200  # stopping a finished build is harmless
+    assert status == 409, body  # a finished build cannot be stopped
+    assert body["error"]["message"] == f"build {buildid} has finished already"
     status, body = await build_env.rpc("builds/999", "stop")
     assert status == 404
 

@@ -91,7 +91,9 @@ async def test_stop_consuming_ends_the_subscription(data: RecordingData, server:
 async def test_bad_commands_get_error_codes(server: Server) -> None:
     client = await server.ws()
     client.send("{not json")
-    assert await client.next() == {"_id": None, "code": 400, "error": "invalid JSON"}
+    reply = await client.next()
+    assert (reply["_id"], reply["code"]) == (None, 400)
+    assert reply["error"].startswith("invalid JSON")
     answer = await client.command("dance")
     assert answer["code"] == 400 and "unknown command 'dance'" in answer["error"]
     answer = await client.command("startConsuming")
