@@ -14,6 +14,7 @@ from twisted.logger import formatEvent, globalLogPublisher
 from marid.db.engine import make_engine
 from marid.db.migrate import upgrade
 from marid.master import BuildMaster
+from marid.www.rpcbody import BodyLimits
 
 CONFIG = """\
 c = BuildmasterConfig = {{}}
@@ -209,6 +210,13 @@ c['www'] = {{
     'ws_ping_interval': 5,
     'versions': [('our-app', '4.2')],
     'logfileName': 'web-access.log',
+    'max_request_body': 100_000,
+    'max_url_length': 2000,
+    'max_header_size': 3000,
+    'max_json_depth': 8,
+    'max_reason_length': 300,
+    'max_field_length': 400,
+    'trusted_proxies': ['127.0.0.1', '10.1.0.0/16'],
 }}
 c['protocols'] = {{'pb': {{'port': "tcp:0:interface=127.0.0.1"}}}}
 """
@@ -229,6 +237,14 @@ async def test_www_options_reach_the_web_service(basedir: Path) -> None:
         assert www.extra_versions == [("our-app", "4.2")]
         assert www.site.access_log is not None
         assert (basedir / "web-access.log").exists()
+        limits = www.site.limits
+        assert (limits.max_request_body, limits.max_url_length, limits.max_header_size) == (
+            100_000,
+            2000,
+            3000,
+        )
+        assert www.rest.limits == BodyLimits(8, 300, 400)
+        assert [str(n) for n in www.guard.trusted_proxies] == ["127.0.0.1/32", "10.1.0.0/16"]
     finally:
         await master.stop_master()
     assert www.site.access_log is None

@@ -90,6 +90,8 @@ class LimitedChannel(http.HTTPChannel):
         super().dataReceived(data)
 
     def lineReceived(self, line: bytes) -> None:
+        if self._refused:
+            return  # the rest of a buffer that held the refused request
         limits = self.limits
         if self._awaiting_request_line:
             if line:  # (an empty line before a request is tolerated, as Twisted does)
@@ -126,6 +128,8 @@ class LimitedChannel(http.HTTPChannel):
         super().allHeadersReceived()
 
     def rawDataReceived(self, data: bytes) -> None:
+        if self._refused:
+            return
         if self.length is None and not self._handlingRequest:
             # A chunked body: counted with its framing, which is close enough for a limit.
             self._chunked_bytes += len(data)
