@@ -83,7 +83,7 @@ async def test_force_picks_builders_by_id_or_names_and_only_its_own(data: Record
     assert raised.value.errors == {
         "builderid": "builder 'c' is not one of this scheduler's builders ['a', 'b']"
     }
-    with pytest.raises(ForceValidationError, match="must be a builder id .* not 'x'"):
+    with pytest.raises(ForceValidationError, match=r"must be a builder id .* not 'x'"):
         await scheduler.force("bob", builderid="x")
     with pytest.raises(ForceValidationError, match="no builder with id '9999'"):
         await scheduler.force("bob", builderid="9999")
