@@ -111,9 +111,7 @@ async def log_in(guard: Guard, request: server.Request, throttle: LoginThrottle)
             username=username[:MAX_NAME_KEY],
             client=client,
         )
-        raise LoginFailed(
-            429, f"too many failed logins; try again in {wait} s", retry_after=wait
-        )
+        raise LoginFailed(429, f"too many failed logins; try again in {wait} s", retry_after=wait)
     if auth.blocking and guard.reactor is not None:
         pool = guard.reactor.getThreadPool()
         check = auth.check_credentials

@@ -4,8 +4,9 @@ Responses have Buildbot's shapes: a collection is ``{"builds": [...], "meta":
 {"total": N}}``, an entity is ``{"builds": [one], "meta": {}}``. Errors are
 ``{"error": "message"}`` with 400 (bad query), 404 (bad path or missing
 entity), 405 (a method other than GET, HEAD, POST and OPTIONS) or 409.
-A POST's body is read within ``c['www']``'s limits (``rpcbody.py``). Raw downloads are streamed chunk by chunk, honouring the
-transport's flow control, so a large log is never held in memory.
+A POST's body is read within ``c['www']``'s limits (``rpcbody.py``). Raw
+downloads are streamed chunk by chunk, honouring the transport's flow
+control, so a large log is never held in memory.
 
 Every request passes the ``Guard`` first (see ``guard.py``): reads are
 checked with authz and refused with 403 ``{"error": ...}``; a POST is refused

@@ -66,9 +66,9 @@ def decode(raw: bytes, limits: BodyLimits) -> Any:
         raise BodyError(too_deep) from None
     except ValueError as error:
         raise BodyError(f"invalid JSON: {error}") from None
-    if text.count("[") + text.count("{") > limits.max_json_depth:
-        if depth(value) > limits.max_json_depth:
-            raise BodyError(too_deep)
+    brackets = text.count("[") + text.count("{")
+    if brackets > limits.max_json_depth and depth(value) > limits.max_json_depth:
+        raise BodyError(too_deep)
     return value
 
 

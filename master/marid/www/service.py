@@ -13,13 +13,13 @@ the reconfig loudly and the old listener is kept.
 from __future__ import annotations
 
 import html
-import platform
 import json
+import platform
 from pathlib import Path
 from typing import Any
 
-from autobahn.websocket.types import ConnectionDeny
 import twisted
+from autobahn.websocket.types import ConnectionDeny
 from twisted.application import service
 from twisted.internet import defer, endpoints
 from twisted.logger import Logger
@@ -28,11 +28,11 @@ from twisted.web import resource, server, static
 
 from marid import __version__
 from marid.data.connector import DataConnector
+from marid.www.accesslog import AccessLog
 from marid.www.authz import Forbidden
 from marid.www.guard import Guard
-from marid.www.login import make_auth_resource
-from marid.www.accesslog import AccessLog
 from marid.www.httplimits import LimitedSite
+from marid.www.login import make_auth_resource
 from marid.www.rest import RestResource
 from marid.www.rpcbody import BodyLimits
 from marid.www.ws import WsError, make_ws_resource

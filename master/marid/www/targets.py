@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from marid.data.base import Endpoint
-from marid.data.connector import DataConnector
 from marid.data.bounds import in_int64
+from marid.data.connector import DataConnector
 from marid.data.errors import DataError
 from marid.data.forceschedulers import scheduler_manager
 from marid.data.steps import resolve_buildid

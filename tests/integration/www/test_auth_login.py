@@ -185,3 +185,39 @@ async def test_repeated_failures_are_refused_for_a_while_even_with_the_right_pas
     assert 250 <= int(refused.header("retry-after") or 0) <= 300
     assert "too many failed logins" in refused.json()["error"]
     assert browser.set_cookies == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_failures_lock_out_one_user_from_one_address_not_everyone(start: Start) -> None:
+    running = await start(USERS)  # no trusted proxy: X-Forwarded-For means nothing
+    browser = running.browser()
+    for number in range(10):
+        spoofed = {"x-forwarded-for": f"127.0.0.{number + 10}"}
+        response = await browser.get(
+            "/auth/login", {"authorization": basic("admin", "x"), **spoofed}
+        )
+        assert response.status == 401
+    forwarded = {"x-forwarded-for": "127.0.0.99"}
+    response = await browser.get(
+        "/auth/login", {"authorization": basic("admin", "adminpw"), **forwarded}
+    )
+    assert response.status == 429  # a made-up X-Forwarded-For does not escape the throttle
+    assert (await running.browser().login("dev", "devpw")).status == 200  # another user may
+
+
+@pytest_twisted.ensureDeferred
+async def test_behind_a_trusted_proxy_the_throttle_keys_on_the_forwarded_client(
+    start: Start,
+) -> None:
+    running = await start(USERS + "c['www']['trusted_proxies'] = ['127.0.0.1']\n")
+    proxy = running.browser()  # the test plays the proxy: every request comes from 127.0.0.1
+
+    async def login(user: str, password: str, client: str) -> int:
+        headers = {"authorization": basic(user, password), "x-forwarded-for": client}
+        return (await proxy.get("/auth/login", headers)).status
+
+    for _ in range(10):
+        assert await login("admin", "guess", "127.0.0.5") == 401
+    assert await login("admin", "adminpw", "127.0.0.5") == 429
+    assert await login("admin", "adminpw", "127.0.0.6") == 200  # the same user elsewhere
+    assert await login("dev", "devpw", "127.0.0.5") == 200  # another user at that address

@@ -69,9 +69,7 @@ async def test_a_url_longer_than_the_limit_gets_414(server: Server) -> None:
 async def test_a_url_within_the_limit_is_served(server: Server) -> None:
     server.www.site.limits.max_url_length = 2000
     path = b"/api/v2/masters?_=" + b"a" * 1900
-    status, _, body = await exchange(
-        server, b"GET " + path + b" HTTP/1.0\r\nHost: a\r\n\r\n"
-    )
+    status, _, body = await exchange(server, b"GET " + path + b" HTTP/1.0\r\nHost: a\r\n\r\n")
     assert (status, body) == (200, {"masters": [], "meta": {"total": 0}})
 
 
@@ -87,7 +85,9 @@ async def test_a_64_kib_header_gets_431(server: Server) -> None:
 @pytest_twisted.ensureDeferred
 async def test_many_headers_adding_up_past_the_limit_get_431(server: Server) -> None:
     headers = b"".join(b"X-H%d: %s\r\n" % (i, b"v" * 100) for i in range(200))  # ~21 KB
-    status, _, body = await exchange(server, b"GET /api/v2/masters HTTP/1.1\r\n" + headers + b"\r\n")
+    status, _, body = await exchange(
+        server, b"GET /api/v2/masters HTTP/1.1\r\n" + headers + b"\r\n"
+    )
     assert status == 431
     assert body["error"].startswith("the headers are larger than 16384 bytes")
 

@@ -7,13 +7,12 @@ client could: huge numbers, wrong types, deep or large bodies, other methods.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest_twisted
 
 from tests.fixtures.http import Response
-from tests.integration.www.authmaster import Browser, Running, Start, start
+from tests.integration.www.authmaster import Browser, Start, start
 
 __all__ = ["start"]  # fixtures
 
@@ -82,7 +81,9 @@ async def test_force_fields_of_the_wrong_type_are_refused_by_name(start: Start) 
     response = await force(browser, {"priority": HUGE})
     assert "out of range" in field_errors(response)["priority"]
     response = await force(browser, {"priority": 2**40})
-    assert field_errors(response) == {"priority": "1099511627776 is out of range (-2147483648 to 2147483647)"}
+    assert field_errors(response) == {
+        "priority": "1099511627776 is out of range (-2147483648 to 2147483647)"
+    }
     response = await force(browser, {"owner": ["x"]})
     assert field_errors(response) == {"owner": "must be a string"}
     result = await browser.get("/api/v2/buildsets")
@@ -105,9 +106,7 @@ async def test_reasons_and_fields_longer_than_the_limits_are_refused_by_name(
     assert field_errors(response) == {"reason": "101 characters, more than the 100 allowed"}
     response = await force(browser, {"branch": "b" * 201, "reason": "r" * 100})
     assert field_errors(response) == {"branch": "201 characters, more than the 200 allowed"}
-    response = await browser.rpc(
-        f"builds/{HUGE}", "stop", {"reason": "x" * 101}
-    )
+    response = await browser.rpc(f"builds/{HUGE}", "stop", {"reason": "x" * 101})
     assert response.status == 400  # the path's number, before anything else
 
 
@@ -148,5 +147,3 @@ async def test_put_and_delete_get_a_json_405(start: Start) -> None:
         assert response.header("allow") == "GET, HEAD, POST, OPTIONS"
         assert response.header("content-type") == "application/json; charset=utf-8"
         assert "is not allowed here" in response.json()["error"]
-
-

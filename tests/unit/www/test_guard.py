@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from twisted.internet.address import IPv4Address
 from twisted.web.server import Request
 from twisted.web.test.requesthelper import DummyChannel
 
@@ -137,3 +138,50 @@ def test_websocket_handshakes_find_the_user_in_the_cookie_or_the_proxy_header() 
         assert "REMOTE_USER" in str(error)
     else:
         raise AssertionError("a handshake without the proxy header must be refused")
+
+
+def from_peer(peer: str, forwarded: str | None = None) -> Request:
+    channel = DummyChannel()
+    address = IPv4Address("TCP", peer, 40000)
+    channel.transport.getPeer = lambda: address  # type: ignore[method-assign]
+    req = Request(channel, False)
+    if forwarded is not None:
+        req.requestHeaders.setRawHeaders("x-forwarded-for", [forwarded])
+    return req
+
+
+def proxied_guard(trusted: list[str]) -> Guard:
+    g = Guard(None, Clock().seconds)
+    g.configure(WwwConfig(trusted_proxies=trusted), "http://127.0.0.1:8010/", "/tmp")
+    return g
+
+
+def test_x_forwarded_for_is_ignored_without_trusted_proxies() -> None:
+    g = proxied_guard([])
+    assert g.client_address(from_peer("127.0.0.1", "127.0.0.9")) == "127.0.0.1"
+
+
+def test_x_forwarded_for_from_an_untrusted_peer_is_ignored() -> None:
+    g = proxied_guard(["127.0.0.1"])
+    assert g.client_address(from_peer("127.0.0.3", "127.0.0.9")) == "127.0.0.3"
+
+
+def test_the_client_is_the_rightmost_address_that_is_not_a_trusted_proxy() -> None:
+    g = proxied_guard(["127.0.0.1", "127.0.1.0/24"])
+    # 127.0.0.7 was added by the client itself: only what our proxies appended counts
+    req = from_peer("127.0.0.1", "127.0.0.7, 127.0.0.5, 127.0.1.9")
+    assert g.client_address(req) == "127.0.0.5"
+    req = from_peer("127.0.0.1", "127.0.0.7")
+    req.requestHeaders.addRawHeader(b"x-forwarded-for", b"127.0.0.5")  # a second header line
+    assert g.client_address(req) == "127.0.0.5"
+
+
+def test_garbage_in_x_forwarded_for_stops_at_the_last_trusted_hop() -> None:
+    g = proxied_guard(["127.0.0.1", "127.0.1.9"])
+    assert g.client_address(from_peer("127.0.0.1", "evil, 127.0.1.9")) == "127.0.1.9"
+    assert g.client_address(from_peer("127.0.0.1", "")) == "127.0.0.1"
+
+
+def test_a_chain_of_trusted_proxies_only_names_the_leftmost() -> None:
+    g = proxied_guard(["127.0.0.0/8"])
+    assert g.client_address(from_peer("127.0.0.1", "127.0.0.4, 127.0.0.2")) == "127.0.0.4"

@@ -43,3 +43,13 @@ def test_expired_failures_are_forgotten() -> None:
     clock.now += 61
     assert throttle.retry_after("127.0.0.2") is None
     assert throttle._failures == {}
+
+
+def test_keys_of_user_and_address_are_counted_apart() -> None:
+    clock = Clock()
+    throttle = LoginThrottle(clock, max_failures=2, window=60)
+    throttle.failed(("ann", "127.0.0.2"))
+    throttle.failed(("ann", "127.0.0.2"))
+    assert throttle.retry_after(("ann", "127.0.0.2")) == 60
+    assert throttle.retry_after(("bob", "127.0.0.2")) is None
+    assert throttle.retry_after(("ann", "127.0.0.3")) is None
