@@ -60,6 +60,8 @@ setup(
             "PyMySQL>=1.1",
             # Drives Debian's /usr/bin/chromium; never downloads a browser.
             "playwright>=1.40",
+            # Draws the requests of the REST fuzz test (tests/integration/www/test_rest_fuzz.py).
+            "hypothesis>=6.100",
         ],
     },
     entry_points={
