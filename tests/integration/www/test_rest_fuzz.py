@@ -59,10 +59,10 @@ QUERY_KEYS = st.sampled_from(
     ]
 )  # fmt: skip
 QUERY_VALUES = st.one_of(NUMBERS.map(str), TEXT, NAMES, st.sampled_from(["-number", "*", "null"]))
-CONTROL_PARAMS = (
-    "reason results enabled builderid builderNames owner username priority branch revision "
-    "repository project properties comments"
-).split()
+CONTROL_PARAMS = [
+    "reason", "results", "enabled", "builderid", "builderNames", "owner", "username",
+    "priority", "branch", "revision", "repository", "project", "properties", "comments",
+]  # fmt: skip
 PARAM_KEYS = st.one_of(st.sampled_from(CONTROL_PARAMS), TEXT)
 
 # Params an action accepts, which a drawn key and value then spoil (or not).
