@@ -65,3 +65,29 @@ def test_extra_fields_can_be_selected_but_not_filtered() -> None:
     assert spec.fields == ["workerinfo"]
     with pytest.raises(InvalidQueryError):
         parse_args({"workerinfo": ["x"]}, FIELDS, entity_fields={"workerinfo"})
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"limit": [str(10**30)]}, "limit 1000000000000000000000000000000 is out of range"),
+        ({"offset": [str(2**63)]}, "offset 9223372036854775808 is out of range"),
+        ({"workerid__gt": [str(-(2**63) - 1)]}, "workerid -9223372036854775809 is out of range"),
+        ({"workerid__in": ["1," + "9" * 5000]}, r"workerid 9999.*\.\.\..* is out of range"),
+    ],
+)
+def test_integers_beyond_64_bits_are_refused(args: dict[str, list[str]], message: str) -> None:
+    with pytest.raises(InvalidQueryError, match=message):
+        parse_args(args, FIELDS)
+
+
+def test_integers_at_the_64_bit_edges_are_accepted() -> None:
+    spec = parse_args({"limit": [str(2**63 - 1)], "workerid__ge": [str(-(2**63))]}, FIELDS)
+    assert spec.query.limit == 2**63 - 1
+    assert spec.query.filters == [Filter("workerid", "ge", (-(2**63),))]
+
+
+def test_limit_takes_plain_digits_only() -> None:
+    for text in ("-1", "+1", "1e3", "\u0661"):
+        with pytest.raises(InvalidQueryError, match="invalid limit"):
+            parse_args({"limit": [text]}, FIELDS)

@@ -2,6 +2,7 @@
 
 import pytest
 
+from marid.data.errors import InvalidQueryError
 from marid.data.router import Router, compile_pattern
 
 
@@ -43,3 +44,20 @@ def test_unknown_paths_do_not_match() -> None:
 def test_bad_pattern_kind_is_rejected() -> None:
     with pytest.raises(ValueError, match="bad pattern segment"):
         compile_pattern("builders/x:oops")
+
+
+def test_integer_segments_take_ascii_digits_only() -> None:
+    assert make_router().match(("builders", "\u00b2")) is None  # a digit to str.isdigit
+    assert make_router().match(("builders", "\u0661")) is None  # an Arabic-Indic one
+
+
+def test_a_number_beyond_64_bits_is_a_query_error_not_a_miss() -> None:
+    router = make_router()
+    assert router.match(("builders", "9223372036854775807")) == (
+        "builder-by-id",
+        {"builderid": 9223372036854775807},
+    )
+    with pytest.raises(InvalidQueryError, match="builderid 9223372036854775808 is out of range"):
+        router.match(("builders", "9223372036854775808"))
+    with pytest.raises(InvalidQueryError, match=r"logid 1000000000.*out of range"):
+        router.match(("logs", "1" + "0" * 5000, "raw"))
