@@ -11,7 +11,11 @@ large. ``LimitedChannel`` answers instead, as JSON ``{"error": ...}``:
   ``Content-Length`` is checked before any of the body is read, a chunked
   body as it arrives.
 
-After such an answer the channel stops parsing, closes its sending side and
+A method that a resource does not have (``PUT``, ``DELETE``, ...) gets a JSON
+405 with ``Allow`` from ``JsonErrorsRequest``, where Twisted would send an
+HTML 501 page.
+
+After a 413, 414 or 431 the channel stops parsing, closes its sending side and
 reads and throws away what the client still sends for ``LINGER`` seconds,
 so that the client sees the answer rather than a reset connection; then it
 closes. ``LimitedSite`` builds these channels and holds the ``HttpLimits``
@@ -24,15 +28,21 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from twisted.web import http
+from twisted.logger import Logger
+from twisted.web import http, server
+from twisted.web.error import UnsupportedMethod
 
 from marid.www.accesslog import AccessLoggingSite
+
+log = Logger()
 
 # Header lines one request may have (Twisted's own default).
 MAX_HEADERS = 500
 # Seconds a refused connection is read (and discarded) before it is closed.
 LINGER = 5.0
 
+# The order in which an ``Allow`` header lists methods.
+_ORDER = {method: rank for rank, method in enumerate((b"GET", b"HEAD", b"POST", b"OPTIONS"))}
 _REASONS = {
     413: b"Content Too Large",
     414: b"URI Too Long",
@@ -146,6 +156,12 @@ class LimitedChannel(http.HTTPChannel):
         self._refused = True
         self.setTimeout(None)
         transport: Any = self.transport
+        log.info(
+            "refused a request from {peer}: {status} {message}",
+            peer=transport.getPeer(),
+            status=status,
+            message=message,
+        )
         transport.write(refusal(status, message))
         if hasattr(transport, "loseWriteConnection"):
             transport.loseWriteConnection()
@@ -166,10 +182,44 @@ class LimitedChannel(http.HTTPChannel):
         super().connectionLost(reason)
 
 
+class _MethodsAsJson:
+    """Renders a resource, answering a method it does not have with a JSON 405."""
+
+    def __init__(self, resource: Any) -> None:
+        self.resource = resource
+
+    def render(self, request: server.Request) -> Any:
+        try:
+            return self.resource.render(request)
+        except UnsupportedMethod as error:
+            methods: Any = error.allowedMethods
+            given = {method for method in methods if isinstance(method, bytes)}
+            allowed = sorted(given, key=lambda method: (_ORDER.get(method, len(_ORDER)), method))
+            if request.method == b"HEAD" and b"GET" in allowed:
+                raise  # Twisted answers HEAD with the GET's headers
+            request.setResponseCode(405)
+            request.setHeader(b"allow", b", ".join(allowed))
+            request.setHeader(b"content-type", b"application/json; charset=utf-8")
+            method = request.method.decode("ascii", "replace")
+            names = ", ".join(name.decode("ascii", "replace") for name in allowed)
+            return json.dumps({"error": f"{method} is not allowed here; use {names}"}).encode()
+
+    def __repr__(self) -> str:
+        return repr(self.resource)
+
+
+class JsonErrorsRequest(server.Request):
+    """A request whose unsupported methods are answered with JSON (see ``_MethodsAsJson``)."""
+
+    def render(self, resrc: Any) -> None:
+        super().render(_MethodsAsJson(resrc))
+
+
 class LimitedSite(AccessLoggingSite):
     """The web service's ``Site``: ``LimitedChannel``s that share one ``HttpLimits``."""
 
     protocol: Any = LimitedChannel
+    requestFactory: Any = JsonErrorsRequest
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -3,7 +3,8 @@
 Responses have Buildbot's shapes: a collection is ``{"builds": [...], "meta":
 {"total": N}}``, an entity is ``{"builds": [one], "meta": {}}``. Errors are
 ``{"error": "message"}`` with 400 (bad query), 404 (bad path or missing
-entity), 405 (a method other than GET, HEAD, POST and OPTIONS) or 409.
+entity) or 409; the site answers other methods with a JSON 405
+(``httplimits.py``).
 A POST's body is read within ``c['www']``'s limits (``rpcbody.py``). Raw
 downloads are streamed chunk by chunk, honouring the transport's flow
 control, so a large log is never held in memory.
@@ -41,7 +42,6 @@ log = Logger()
 JSON_TYPE = b"application/json; charset=utf-8"
 # JSON-RPC error code (in the range reserved for servers) of a refused control request.
 RPC_FORBIDDEN = -32001
-ALLOWED_METHODS = (b"GET", b"HEAD", b"POST", b"OPTIONS")
 
 
 def encode_json(value: Any) -> bytes:
@@ -101,16 +101,6 @@ class RestResource(resource.Resource):
         # c['www']['json_cache_seconds']: how long a browser may reuse a successful read.
         self.cache_seconds = 0
         self.limits = BodyLimits()
-
-    def render(self, request: server.Request) -> Any:
-        if request.method not in ALLOWED_METHODS:
-            request.setResponseCode(405)
-            request.setHeader(b"allow", b", ".join(ALLOWED_METHODS))
-            request.setHeader(b"content-type", JSON_TYPE)
-            method = request.method.decode("ascii", "replace")
-            allowed = ", ".join(m.decode() for m in ALLOWED_METHODS)
-            return encode_json({"error": f"{method} is not allowed here; use {allowed}"})
-        return super().render(request)
 
     # -- request plumbing ----------------------------------------------------
 

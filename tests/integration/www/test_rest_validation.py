@@ -141,9 +141,17 @@ async def test_a_body_over_the_limit_is_413_and_stores_nothing(start: Start) -> 
 @pytest_twisted.ensureDeferred
 async def test_put_and_delete_get_a_json_405(start: Start) -> None:
     browser = (await start("")).browser()
-    for method in (b"PUT", b"DELETE", b"PATCH"):
-        response = await browser.request(method, "/api/v2/builds/1", b"{}")
-        assert response.status == 405
-        assert response.header("allow") == "GET, HEAD, POST, OPTIONS"
+    for method, path in [
+        (b"PUT", "/api/v2/builds/1"),
+        (b"DELETE", "/api/v2/builds/1"),
+        (b"PATCH", "/api/v2"),
+        (b"DELETE", "/config"),
+        (b"PUT", "/auth/login"),
+    ]:
+        response = await browser.request(method, path, b"{}")
+        assert response.status == 405, (method, path)
         assert response.header("content-type") == "application/json; charset=utf-8"
-        assert "is not allowed here" in response.json()["error"]
+        assert "is not allowed here; use GET" in response.json()["error"]
+        assert "GET" in (response.header("allow") or "").split(", ")
+    response = await browser.request(b"PUT", "/api/v2/builds/1", b"{}")
+    assert response.header("allow") == "GET, HEAD, POST, OPTIONS"
