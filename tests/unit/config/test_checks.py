@@ -63,6 +63,15 @@ TYPE_ERRORS = [
     ("c['www'] = {'allowed_origins': '*'}", "www", "'allowed_origins' must be a list of str"),
     ("c['www'] = {'ws_ping_interval': -1}", "www", "'ws_ping_interval' must be a number of sec"),
     ("c['www'] = {'json_cache_seconds': 1.5}", "www", "'json_cache_seconds' must be an int"),
+    ("c['www'] = {'max_request_body': 10}", "www", "'max_request_body' must be an int of at le"),
+    ("c['www'] = {'max_json_depth': '9'}", "www", "'max_json_depth' must be an int of at least 2"),
+    ("c['www'] = {'max_reason_length': 0}", "www", "'max_reason_length' must be an int of at l"),
+    ("c['www'] = {'trusted_proxies': '127.0.0.1'}", "www", "'trusted_proxies' must be a list"),
+    (
+        "c['www'] = {'trusted_proxies': ['proxy.local']}",
+        "www",
+        "'trusted_proxies': 'proxy.local' is not an IP address or network",
+    ),
     ("c['www'] = {'plugins': ['console_view']}", "www", "'plugins' must be a dict of plugin"),
     (
         "c['www'] = {'change_hook_dialects': {'github': 1}}",

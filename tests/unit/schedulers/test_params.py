@@ -181,3 +181,45 @@ async def test_force_reports_every_bad_field_at_once_before_touching_the_databas
     assert sorted(raised.value.errors) == ["jobs", "opts_mode", "priority", "ticket", "username"]
     assert raised.value.errors["jobs"] == "'many' is not a whole number"
     assert raised.value.errors["ticket"] == "a value is required"
+
+
+def test_text_fields_take_strings_only_and_other_fields_json_scalars() -> None:
+    for value in ({"text": "x"}, [["nested"]], 5):
+        with pytest.raises(ValidationError, match="must be a string, not"):
+            value_of(util.StringParameter("reason"), reason=value)
+    with pytest.raises(ValidationError, match="must be a string, not dict"):
+        value_of(util.UserNameParameter(need_email=False), username={"a": 1})
+    with pytest.raises(ValidationError, match="must be a string, a number or true/false, not dict"):
+        value_of(util.ChoiceStringParameter("os", choices=["a"], strict=False), os={"a": 1})
+    assert value_of(util.StringParameter("reason"), reason=None) == ""  # null: the default
+
+
+def test_int_fields_are_64_bit() -> None:
+    jobs = util.IntParameter("jobs")
+    assert value_of(jobs, jobs=2**63 - 1) == 2**63 - 1
+    assert value_of(jobs, jobs="-12") == -12
+    with pytest.raises(ValidationError, match="out of range"):
+        value_of(jobs, jobs=2**63)
+    with pytest.raises(ValidationError, match="is not a whole number"):
+        value_of(jobs, jobs="9" * 5000)
+    with pytest.raises(ValidationError, match="must be a whole number, not float"):
+        value_of(jobs, jobs=1.5)
+
+
+@pytest_twisted.ensureDeferred
+async def test_any_property_refuses_lists_and_objects() -> None:
+    extra = util.AnyPropertyParameter("extra")
+    with pytest.raises(ForceValidationError, match="the property's name must be a string, not d"):
+        await update(extra, extra_name={"a": 1}, extra_value="v")
+    with pytest.raises(ForceValidationError, match="the property's value must be a string, not"):
+        await update(extra, extra_name="n", extra_value=[["v"]])
+
+
+def test_a_force_form_accepts_its_fields_and_what_starts_with_their_names() -> None:
+    form = schedulers.ForceScheduler(
+        "f", ["b"], properties=[util.AnyPropertyParameter("extra"), util.IntParameter("jobs")]
+    )
+    for name in ("reason", "username", "priority", "branch", "jobs", "extra_name", "extra_value"):
+        assert form.accepts(name), name
+    for name in ("properties", "reasons", "job", ""):
+        assert not form.accepts(name), name
