@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 import pytest_twisted
-from twisted.internet import defer, reactor, task
+from twisted.internet import reactor, task
 
 from marid.www import ws
 from tests.fixtures.data import RecordingData
