@@ -30,6 +30,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+import zlib
 from dataclasses import dataclass
 from typing import IO
 
@@ -75,7 +76,14 @@ def unpack_archive(archive_path: str, destdir: str, limits: UnpackLimits) -> Non
                 # tarfile needs only read, seek and tell, not a whole IO[bytes].
                 with tarfile.open(fileobj=stream, mode="r:") as archive:  # type: ignore[call-overload]
                     _extract(archive, staging, limits)
-            except (tarfile.TarError, EOFError, OSError, ValueError) as error:
+            except (
+                tarfile.TarError,
+                EOFError,
+                OSError,
+                ValueError,
+                RecursionError,  # tarfile recurses once per chained extended header
+                zlib.error,
+            ) as error:
                 raise UnpackRefused(f"cannot unpack the uploaded directory: {error}") from None
         _merge(staging, destdir)
     finally:

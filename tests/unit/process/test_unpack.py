@@ -207,3 +207,16 @@ def test_hard_links_inside_the_upload_are_kept(tmp_path: Path) -> None:
         archive.addfile(link)
     dest = upload(tmp_path, bz2.compress(buffer.getvalue()))
     assert os.stat(dest / "a").st_ino == os.stat(dest / "b").st_ino
+
+
+def test_a_truncated_archive_or_a_chain_of_extended_headers_is_refused(tmp_path: Path) -> None:
+    whole = bz2.compress(plain_tar({"a": bytes(10_000)}))
+    with pytest.raises(Refused, match="cannot unpack the uploaded directory"):
+        upload(tmp_path, whole[:-40])
+    chain = b"".join(
+        tarfile.TarInfo("x")._create_pax_generic_header({"comment": "c"}, tarfile.XHDTYPE, "utf-8")
+        for _ in range(5000)
+    )
+    with pytest.raises(Refused, match="cannot unpack the uploaded directory"):
+        upload(tmp_path, bz2_tar(chain, zeros_member("f", 0)))
+    assert list(tmp_path.iterdir()) == []
