@@ -1,11 +1,12 @@
 """Aggregate reads for the web UI: one request per page instead of dozens.
 
 ``ui/home`` (running and recent builds, workers and queue summary),
-``ui/builders`` (every builder with its last builds and its running and
-pending counts) and ``ui/build/N`` (a build with its properties, steps and
-their logs, worker, changes, request, triggered builds and parent). Their
-answers are documents of their own shape, described in docs/rest-api.md; each
-is read in one database transaction (``db/views.py``).
+``ui/builders`` (the builders a master configures, or all with
+``inactive=1``, with their last builds and their running and pending
+counts) and ``ui/build/N`` (a build with its properties, steps and their
+logs, worker, changes, request, triggered builds and parent). Their answers
+are documents of their own shape, described in docs/rest-api.md; each is
+read in one database transaction (``db/views.py``).
 """
 
 from __future__ import annotations
@@ -56,7 +57,9 @@ class BuildersViewEndpoint(Endpoint):
 
     async def get_document(self, args: dict[str, Any]) -> dict[str, Any] | None:
         last = int_arg(args["_args"], "last", 5, MAX_LAST)
-        return {"builders": await self.db.views.builders(last)}
+        inactive = bool(int_arg(args["_args"], "inactive", 0, 1))
+        document: dict[str, Any] = await self.db.views.builders(last, inactive=inactive)
+        return document
 
 
 class BuildViewEndpoint(Endpoint):

@@ -23,6 +23,9 @@ FIELDS: dict[str, sa.ColumnElement[Any]] = {
     "description_format": t.c.description_format,
     "description_html": t.c.description_html,
     "projectid": t.c.projectid,
+    # Filter only (``builders?active=true``): some master configures the builder,
+    # that is its ``masterids`` is not empty.
+    "active": sa.exists().where(bm.c.builderid == t.c.id),
 }
 
 

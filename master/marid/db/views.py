@@ -47,6 +47,12 @@ def _builds(conn: sa.Connection, q: sa.Select[Any], names: dict[int, str]) -> li
     return out
 
 
+def _inactive_count(conn: sa.Connection) -> int:
+    """How many builders no master configures any more."""
+    query = sa.select(sa.func.count()).where(sa.not_(dbbuilders.FIELDS["active"]))
+    return int(conn.execute(query.select_from(model.builders)).scalar_one())
+
+
 def _pending() -> sa.Select[Any]:
     """Unclaimed, incomplete build requests (a select of their builderid)."""
     return (
@@ -87,21 +93,27 @@ class ViewsComponent(Component):
             pending = conn.execute(
                 sa.select(sa.func.count()).select_from(_pending().subquery())
             ).scalar_one()
+            inactive = _inactive_count(conn)
             return {
                 "running": running,
                 "recent": finished,
                 "workers": {"total": total, "connected": connected, "paused": paused},
                 "pending": pending,
-                "builders": len(names),
+                "builders": len(names) - inactive,
+                "inactive_builders": inactive,
             }
 
         return await self.pool.run(thd)
 
-    async def builders(self, last: int) -> list[dict[str, Any]]:
-        """Every builder with its ``last`` newest builds and its running and pending counts."""
+    async def builders(self, last: int, *, inactive: bool = False) -> dict[str, Any]:
+        """The builders some master configures (all of them with ``inactive``), each with its
+        ``last`` newest builds and its running and pending counts; and how many are inactive."""
 
-        def thd(conn: sa.Connection) -> list[dict[str, Any]]:
-            rows = conn.execute(sa.select(model.builders).order_by(model.builders.c.name)).all()
+        def thd(conn: sa.Connection) -> dict[str, Any]:
+            query = sa.select(model.builders).order_by(model.builders.c.name)
+            if not inactive:
+                query = query.where(dbbuilders.FIELDS["active"])
+            rows = conn.execute(query).all()
             builders = [asdict(m) for m in dbbuilders._attach(conn, list(rows))]
             running: dict[int, int] = dict(
                 conn.execute(
@@ -131,7 +143,7 @@ class ViewsComponent(Component):
                 )
                 builder["running"] = running.get(bid, 0)
                 builder["pending"] = pending.get(bid, 0)
-            return builders
+            return {"builders": builders, "inactive": _inactive_count(conn)}
 
         return await self.pool.run(thd)
 

@@ -6,6 +6,10 @@ for why a failed upload never replaces an existing file). ``url`` (with
 ``urlText``, default the destination's name) is added to the step once
 everything is uploaded.
 
+A directory upload may unpack at most ``max_unpacked_size`` bytes of files
+(default: ``maxsize`` when that is set, else 10 GiB) in at most
+``max_members`` entries (default 100,000); see ``marid.workers.unpack``.
+
 ``MultipleFileUpload`` uploads each of ``workersrcs`` into the directory
 ``masterdest`` under its own name, as a file or as a directory according to
 what the worker's ``stat`` says; with ``glob=True`` each entry is a pattern
@@ -43,12 +47,16 @@ class _Uploader(TransferStep):
         compress: str | None = None,
         url: Any = None,
         urlText: Any = None,
+        max_unpacked_size: int | None = None,
+        max_members: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.masterdest = masterdest
         self.keepstamp = keepstamp
         self.compress = compress
+        self.max_unpacked_size = max_unpacked_size
+        self.max_members = max_members
         self.url = url
         self.urlText = urlText
 
@@ -64,6 +72,12 @@ class _Uploader(TransferStep):
             self.config_error(
                 errors, f"compress must be None, 'gz' or 'bz2', not {self.compress!r}"
             )
+        for label in ("max_unpacked_size", "max_members"):
+            value = getattr(self, label)
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or value < 0
+            ):
+                self.config_error(errors, f"{label} must be a non-negative integer, not {value!r}")
 
     async def destination(self) -> str:
         return self.master_path(await self.path_argument(self.masterdest, "masterdest"))
@@ -106,9 +120,17 @@ class _Uploader(TransferStep):
             "uploadDirectory",
             source,
             dest,
-            lambda: DirectoryWriter(dest, maxsize=self.maxsize, compress=self.compress),
+            lambda: DirectoryWriter(
+                dest,
+                maxsize=self.maxsize,
+                compress=self.compress,
+                max_unpacked_size=self.max_unpacked_size,
+                max_members=self.max_members,
+            ),
             compress=self.compress,
         )
+        if result == SUCCESS and writer.refusal:
+            await self.fail(f"uploading {source} failed: {writer.refusal}")
         if result == SUCCESS and not writer.unpacked:
             await self.fail(f"uploading {source} failed: the worker sent no directory")
         return result

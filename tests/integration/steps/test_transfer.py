@@ -182,3 +182,28 @@ async def test_a_missing_master_file_and_bad_values_fail_clearly(build_env: Buil
     assert states[3] == (FAILURE, "masterdest rendered to None, not a path (failure)")
     assert states[4][0] == EXCEPTION and "secret" in states[4][1]
     assert "nope" in await stdio(build_env, build, "secret", "err.text")
+
+
+@pytest.mark.parametrize("kind", ["marid-worker", "buildbot-worker"])
+@pytest_twisted.ensureDeferred
+async def test_a_directory_that_unpacks_past_maxsize_is_refused_and_leaves_nothing(
+    build_env: BuildEnv, kind: str
+) -> None:
+    # 1 GiB of holes compresses to a few hundred bytes of bz2: well under maxsize on the wire.
+    # (buildbot-worker cannot report a failed unpack(), so the master reports it instead.)
+    body = config(
+        shell(
+            "make",
+            "mkdir -p d e && echo small > d/a.txt && truncate -s 1G d/big && touch e/1 e/2 e/3",
+        ),
+        "steps.DirectoryUpload(workersrc='d', masterdest='up/d', compress='bz2', "
+        "maxsize=1 << 20, haltOnFailure=False)",
+        "steps.DirectoryUpload(name='many', workersrc='e', masterdest='up/e', max_members=2)",
+    )
+    await start(build_env, body, kind)
+    build = await run_build(build_env)
+    assert [s["results"] for s in build.steps] == [SUCCESS, FAILURE, FAILURE]
+    assert "more than 1048576 bytes (maxsize" in build.steps[1]["state_string"]
+    assert "more than 2 entries (max_members)" in build.steps[2]["state_string"]
+    assert not (build_env.basedir / "up").exists()
+    assert "max_members" in await stdio(build_env, build, "many")

@@ -37,6 +37,7 @@ async def test_home_has_running_and_recent_builds_and_summaries(
     assert body["workers"] == {"total": 1, "connected": 1, "paused": 0}
     assert body["pending"] == 1
     assert body["builders"] == 2
+    assert body["inactive_builders"] == 0
 
 
 @pytest_twisted.ensureDeferred
@@ -56,6 +57,36 @@ async def test_builders_view_has_last_builds_newest_first_and_counts(
     assert by_name["beta"]["last_builds"] == []
     assert (by_name["beta"]["running"], by_name["beta"]["pending"]) == (0, 0)
     assert alpha["masterids"] == [setup.masterid]
+
+
+@pytest_twisted.ensureDeferred
+async def test_builders_no_master_configures_are_left_out_unless_asked_for(
+    data: RecordingData, server: Server
+) -> None:
+    setup = await master_with_builders(data, *[f"old{i}" for i in range(20)], "keep", "new")
+    old = await started_build(data, setup, "old3")
+    await data.builds.finish_build(old.buildid, 0)
+    await data.builders.update_builder_list(setup.masterid, ["keep", "new"])  # a reconfig
+
+    body = (await server.http.get("/api/v2/ui/builders")).json()
+    assert [b["name"] for b in body["builders"]] == ["keep", "new"]
+    assert body["inactive"] == 20
+    body = (await server.http.get("/api/v2/ui/builders?inactive=1")).json()
+    assert len(body["builders"]) == 22 and body["inactive"] == 20
+    old3 = next(b for b in body["builders"] if b["name"] == "old3")
+    assert old3["masterids"] == [] and [b["buildid"] for b in old3["last_builds"]] == [old.buildid]
+
+    home = (await server.http.get("/api/v2/ui/home")).json()
+    assert (home["builders"], home["inactive_builders"]) == (2, 20)
+
+    active = (await server.http.get("/api/v2/builders?active=true&field=name")).json()
+    assert [b["name"] for b in active["builders"]] == ["keep", "new"]
+    assert active["meta"]["total"] == 2
+    gone = (await server.http.get("/api/v2/builders?active=false&field=name&limit=3")).json()
+    assert [b["name"] for b in gone["builders"]] == ["old0", "old1", "old2"]
+    assert gone["meta"]["total"] == 20
+    everything = (await server.http.get("/api/v2/builders")).json()
+    assert everything["meta"]["total"] == 22
 
 
 @pytest_twisted.ensureDeferred
@@ -106,5 +137,7 @@ async def test_aggregate_views_reject_bad_arguments_and_missing_builds(server: S
     assert response.status == 400 and "'recent' must be an integer" in response.json()["error"]
     response = await server.http.get("/api/v2/ui/builders?last=100000")
     assert response.status == 400
+    response = await server.http.get("/api/v2/ui/builders?inactive=yes")
+    assert response.status == 400 and "'inactive' must be an integer" in response.json()["error"]
     response = await server.http.get("/api/v2/ui/build/999")
     assert response.status == 404

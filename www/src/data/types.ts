@@ -211,7 +211,10 @@ export interface UiHome {
   recent: Build[];
   workers: { total: number; connected: number; paused: number };
   pending: number;
+  /** builders some master configures */
   builders: number;
+  /** builders no master configures any more */
+  inactive_builders?: number;
 }
 
 export interface UiBuilderSummary extends Builder {

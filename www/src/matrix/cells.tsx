@@ -1,8 +1,10 @@
 // What the console, grid and waterfall views share: the builders shown (tag
-// filter in the URL) and the coloured cell of a build or pending request.
+// filter and inactive builders toggle in the URL) and the coloured cell of a
+// build or pending request.
 
 import { useMemo, type CSSProperties } from "react";
 import { href, replaceQuery, useRoute } from "../app/router";
+import { InactiveToggle, useShowInactive } from "../components/inactive";
 import { useList } from "../data/hooks";
 import type { Build, Builder } from "../data/types";
 import { resultClass } from "../results";
@@ -10,7 +12,8 @@ import { resultClass } from "../results";
 export function useShownBuilders(): { builders: Builder[]; allTags: string[]; tags: string[]; loaded: boolean } {
   const { query } = useRoute();
   const tagText = query.get("tags") ?? "";
-  const state = useList<Builder>("builders", undefined, { events: ["builders/*/*"], throttleMs: 2000 });
+  // builders no master configures any more are left out on the server unless asked for
+  const state = useList<Builder>("builders", useShowInactive() ? undefined : { active: true }, { events: ["builders/*/*"], throttleMs: 2000 });
   const items = state.data?.items;
   // memoized: the views recompute their layout when this changes, not on every scroll
   return useMemo(() => {
@@ -21,21 +24,26 @@ export function useShownBuilders(): { builders: Builder[]; allTags: string[]; ta
   }, [items, tagText]);
 }
 
+/** The tag buttons and the inactive builders toggle above a matrix view. */
 export function TagFilter({ allTags, tags }: { allTags: string[]; tags: string[] }) {
-  if (!allTags.length) return null;
+  const showInactive = useShowInactive();
+  if (!allTags.length) return <InactiveToggle shown={showInactive} />;
   return (
-    <span className="tags" data-testid="tag-filter">
-      {allTags.map((t) => (
-        <button
-          key={t}
-          type="button"
-          className={`tag${tags.includes(t) ? " on" : ""}`}
-          onClick={() => replaceQuery({ tags: (tags.includes(t) ? tags.filter((x) => x !== t) : [...tags, t]).join(",") })}
-        >
-          {t}
-        </button>
-      ))}
-    </span>
+    <>
+      <span className="tags" data-testid="tag-filter">
+        {allTags.map((t) => (
+          <button
+            key={t}
+            type="button"
+            className={`tag${tags.includes(t) ? " on" : ""}`}
+            onClick={() => replaceQuery({ tags: (tags.includes(t) ? tags.filter((x) => x !== t) : [...tags, t]).join(",") })}
+          >
+            {t}
+          </button>
+        ))}
+      </span>
+      <InactiveToggle shown={showInactive} />
+    </>
   );
 }
 

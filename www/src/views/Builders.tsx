@@ -1,8 +1,11 @@
 // Builders: each builder's last builds, running and pending counts; tag
-// filter and search box kept in the URL (`?tags=a,b&q=text`).
+// filter, search box and the inactive builders toggle kept in the URL
+// (`?tags=a,b&q=text&inactive=1`). Inactive builders are left out on the
+// server unless asked for, so thousands of them are never sent.
 
 import { href, replaceQuery, useRoute } from "../app/router";
 import { BuildChip, Empty, Loaded, ResultBadge } from "../components/common";
+import { InactiveToggle, isInactive, useShowInactive } from "../components/inactive";
 import { useQuery } from "../data/hooks";
 import type { UiBuilderSummary } from "../data/types";
 
@@ -19,7 +22,8 @@ export function BuildersView() {
   const { query } = useRoute();
   const tags = (query.get("tags") ?? "").split(",").filter(Boolean);
   const text = query.get("q") ?? "";
-  const state = useQuery<{ builders: UiBuilderSummary[] }>("ui/builders", undefined, {
+  const showInactive = useShowInactive();
+  const state = useQuery<{ builders: UiBuilderSummary[]; inactive?: number }>("ui/builders", showInactive ? { inactive: 1 } : undefined, {
     events: ["builds/*/*", "buildrequests/*/*", "builders/*/*"],
     throttleMs: 1000,
   });
@@ -29,7 +33,7 @@ export function BuildersView() {
   };
   return (
     <Loaded state={state} what="builders">
-      {({ builders }) => {
+      {({ builders, inactive }) => {
         const allTags = [...new Set(builders.flatMap((b) => b.tags))].sort();
         const shown = filterBuilders(builders, tags, text).sort((a, b) => a.name.localeCompare(b.name));
         return (
@@ -54,6 +58,7 @@ export function BuildersView() {
                 <span className="muted">
                   {shown.length} of {builders.length}
                 </span>
+                <InactiveToggle shown={showInactive} hidden={inactive} />
               </div>
               {shown.length ? (
                 <table className="grid-table" data-testid="builders-table">
@@ -72,9 +77,10 @@ export function BuildersView() {
                     {shown.map((b) => {
                       const last = b.last_builds[0];
                       return (
-                        <tr key={b.builderid} data-testid="builder-row" data-builderid={b.builderid}>
+                        <tr key={b.builderid} className={isInactive(b) ? "inactive" : undefined} data-testid="builder-row" data-builderid={b.builderid}>
                           <td>
                             <a href={href(`builders/${b.builderid}`)}>{b.name}</a>
+                            {isInactive(b) ? <span className="muted"> (inactive)</span> : null}
                           </td>
                           <td>{last ? <ResultBadge results={last.results} /> : <span className="muted">no builds</span>}</td>
                           <td>

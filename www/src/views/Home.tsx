@@ -31,6 +31,7 @@ export function HomeView() {
           <div className="tiles">
             <a className="tile" href={href("builders")}>
               <b>{home.builders}</b> builders
+              {home.inactive_builders ? <span className="muted"> · {home.inactive_builders} inactive</span> : null}
             </a>
             <a className="tile" href={href("workers")} data-testid="home-workers">
               <b>

@@ -2,7 +2,8 @@ import { act } from "react";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Build } from "../data/types";
 import { FakeFetch } from "../test/fakes";
-import { byTestId, oneByTestId, render, settle, type Rendered } from "../test/render";
+import { byTestId, click, oneByTestId, render, settle, type Rendered } from "../test/render";
+import { ConsoleView } from "./Console";
 import { GridView } from "./Grid";
 import { WaterfallView } from "./Waterfall";
 
@@ -117,5 +118,23 @@ describe("GridView at 100 builders × 1,000 buildsets", () => {
     const width = parseFloat((view.firstElementChild as HTMLElement).style.width);
     await scrollTo(view, 0, width);
     expect(fake.gets("buildsets")[1]).toBe("buildsets?order=-bsid&limit=50&bsid__lt=951");
+  });
+});
+
+describe.each([
+  ["waterfall", WaterfallView],
+  ["grid", GridView],
+  ["console", ConsoleView],
+])("the %s view and inactive builders", (page, View) => {
+  it("reads only the builders a master configures until the toggle asks for all", async () => {
+    const fake = farm().on(/^changes\?/, { body: { changes: [], meta: {} } });
+    window.location.hash = `#/${page}`;
+    r = await render(<View />, { fake });
+    await settle();
+    expect(fake.gets("builders")).toEqual(["builders?active=true"]);
+    await click(oneByTestId(r.container, "show-inactive"));
+    await settle();
+    expect(window.location.hash).toBe(`#/${page}?inactive=1`);
+    expect(fake.gets("builders")).toEqual(["builders?active=true", "builders"]);
   });
 });

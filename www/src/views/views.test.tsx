@@ -144,6 +144,50 @@ describe("BuildersView", () => {
   });
 });
 
+describe("BuildersView and inactive builders", () => {
+  const summary = (builderid: number, name: string, masterids: number[]) => ({ builderid, name, tags: [], description: null, masterids, last_builds: [], running: 0, pending: 0 });
+
+  it("asks the server for the configured builders only, and for all once the toggle is on", async () => {
+    const fake = new FakeFetch().on("ui/builders", (req) =>
+      req.url.includes("inactive=1")
+        ? { body: { builders: [summary(1, "app", [1]), summary(2, "retired", [])], inactive: 1 } }
+        : { body: { builders: [summary(1, "app", [1])], inactive: 1 } },
+    );
+    window.location.hash = "#/builders";
+    r = await render(<BuildersView />, { fake });
+    const names = () => byTestId(r!.container, "builder-row").map((row) => row.querySelector("a")!.textContent);
+    expect(fake.gets("ui/builders")).toEqual(["ui/builders"]);
+    expect(names()).toEqual(["app"]);
+    const toggle = oneByTestId(r.container, "show-inactive") as HTMLInputElement;
+    expect(toggle.checked).toBe(false);
+    expect(toggle.parentElement!.textContent).toContain("show inactive builders (1)");
+
+    await click(toggle);
+    await settle();
+    expect(window.location.hash).toContain("inactive=1");
+    expect(fake.gets("ui/builders")).toEqual(["ui/builders", "ui/builders?inactive=1"]);
+    expect(names()).toEqual(["app", "retired"]);
+    const retired = byTestId(r.container, "builder-row")[1];
+    expect(retired.className).toBe("inactive");
+    expect(retired.textContent).toContain("(inactive)");
+    expect((oneByTestId(r.container, "show-inactive") as HTMLInputElement).checked).toBe(true);
+  });
+
+  it("keeps the choice in the URL: a link with inactive=1 shows them from the start", async () => {
+    const fake = new FakeFetch().on("ui/builders", { body: { builders: [summary(2, "retired", [])], inactive: 1 } });
+    window.location.hash = "#/builders?inactive=1";
+    r = await render(<BuildersView />, { fake });
+    expect(fake.gets("ui/builders")).toEqual(["ui/builders?inactive=1"]);
+    expect((oneByTestId(r.container, "show-inactive") as HTMLInputElement).checked).toBe(true);
+  });
+
+  it("counts inactive builders apart on the home page", async () => {
+    const fake = new FakeFetch().on("ui/home", { body: { running: [], recent: [], workers: { total: 0, connected: 0, paused: 0 }, pending: 0, builders: 2, inactive_builders: 5000 } });
+    r = await render(<HomeView />, { fake });
+    expect(r.container.querySelector(".tile")!.textContent).toBe("2 builders · 5000 inactive");
+  });
+});
+
 describe("BuildView", () => {
   const page = (): UiBuild => ({
     build: build(12, { properties: { branch: ["main", "Build"], reason: ["nightly", "Scheduler"] } }),
