@@ -89,6 +89,34 @@ async def test_title_change_keeps_the_listener(
     assert master.www.title == "two"
 
 
+URL_CONFIG = """\
+c = BuildmasterConfig = {{}}
+c['www'] = {{'port': "tcp:{port}:interface=127.0.0.1"}}
+c['protocols'] = {{'pb': {{'port': "tcp:0:interface=127.0.0.1"}}}}
+c['buildbotURL'] = {url!r}
+"""
+
+
+@pytest_twisted.ensureDeferred
+async def test_reconfig_summary_names_the_changed_key(basedir: Path, log: list[str]) -> None:
+    port = free_port()
+    config = basedir / "master.cfg"
+    config.write_text(URL_CONFIG.format(port=port, url="http://127.0.0.1:8010/"))
+    master = BuildMaster(str(basedir), reactor)
+    await master.start_master()
+    master.startService()
+    try:
+        config.write_text(URL_CONFIG.format(port=port, url="http://ci.example.org/"))
+        assert await master.reconfig()
+        assert master.config is not None
+        assert master.config.buildbot_url == "http://ci.example.org/"
+        assert [line for line in log if "reconfig applied" in line] == [
+            "reconfig applied: buildbotURL"
+        ]
+    finally:
+        await master.stop_master()
+
+
 @pytest_twisted.ensureDeferred
 async def test_port_change_reopens_the_listener(
     running: tuple[BuildMaster, int], basedir: Path
