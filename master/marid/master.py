@@ -85,6 +85,7 @@ class BuildMaster(service.MultiService):
         self.botmaster: BotMaster | None = None
         self._heartbeat: task.LoopingCall | None = None
         self._reconfiguring = False
+        self._stopping = False
         # Deferreds of running builds; a clean shutdown waits for all of them.
         self.running_builds: set[defer.Deferred[Any]] = set()
 
@@ -155,6 +156,7 @@ class BuildMaster(service.MultiService):
             await defer.DeferredList(list(self.running_builds), consumeErrors=True)
 
     async def stop_master(self) -> None:
+        self._stopping = True
         if self._heartbeat is not None and self._heartbeat.running:
             self._heartbeat.stop()
         if self.running:
@@ -243,6 +245,9 @@ class BuildMaster(service.MultiService):
                     RECONFIG_FAILED + ": {n} error(s); the running configuration is unchanged",
                     n=len(errors.errors),
                 )
+                return False
+            if self._stopping:  # the master stopped while the file was being evaluated
+                log.warn(RECONFIG_FAILED + ": the master is stopping")
                 return False
             old = self.config
             assert old is not None
