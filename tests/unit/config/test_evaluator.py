@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import queue
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -146,17 +149,42 @@ def test_overrunning_the_time_limit_is_a_config_error_and_keeps_the_evaluator_bu
     assert evaluator.busy_reason() is None
 
 
+# The runaway config sets this just before its loop.
+LOOPING = threading.Event()
+RUNAWAY = """\
+c = BuildmasterConfig = {}
+from tests.unit.config.test_evaluator import LOOPING
+LOOPING.set()
+while True:
+    pass
+"""
+
+
+def wait_until_in_the_loop() -> None:
+    """Spin until the evaluation thread runs line 4 or 5 of ``RUNAWAY``."""
+    (thread,) = [t for t in threading.enumerate() if t.name == "marid master.cfg"]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        frame = sys._current_frames().get(thread.ident or -1)
+        if frame is not None and frame.f_lineno in (4, 5):
+            return
+        os.sched_yield()
+    raise AssertionError("the config never reached its loop")
+
+
 def test_a_runaway_loop_in_the_config_is_stopped_and_located(
     clock: ThreadedClock, tmp_path: Path
 ) -> None:
-    path = write(tmp_path, "c = BuildmasterConfig = {}\nwhile True:\n    pass\n")
+    path = write(tmp_path, RUNAWAY)
     evaluator = ConfigEvaluator(str(path), clock, time_limit=1)
     d = evaluator.evaluate()
+    assert LOOPING.wait(30)
+    wait_until_in_the_loop()
     clock.advance(1)
     failure = outcome(d)
     assert isinstance(failure, Failure) and failure.check(ConfigErrors)
     (error,) = failure.value.errors
-    assert (error.filename, error.lineno) in ((str(path), 2), (str(path), 3))
+    assert (error.filename, error.lineno) in ((str(path), 4), (str(path), 5))
     clock.run_from_thread()  # the loop was interrupted, so its thread ends
     assert evaluator.busy_reason() is None
     assert not [t for t in threading.enumerate() if t.name == "marid master.cfg"]
