@@ -7,10 +7,11 @@ port and the web listener, configure the workers (``master.workers``), then
 beat every ``HEARTBEAT_SECONDS`` so other masters know this one is alive.
 ``master.cfg`` is evaluated in a thread of its own within a time limit, at
 start-up as at each reconfig (``marid.config.evaluator``); the result is
-applied on the reactor thread. Log
-lines that the ``marid`` command watches for are constants here: ``STARTED``,
-``START_FAILED``, ``RECONFIG_BEGIN``, then ``RECONFIG_APPLIED`` or
-``RECONFIG_FAILED``, or only ``RECONFIG_REFUSED`` when a reconfig is still running.
+applied on the reactor thread.
+
+Log lines that the ``marid`` command watches for are constants here:
+``STARTED``, ``START_FAILED``, ``RECONFIG_BEGIN`` then ``RECONFIG_APPLIED`` or
+``RECONFIG_FAILED``, or ``RECONFIG_REFUSED`` alone when a reconfig still runs.
 """
 
 from __future__ import annotations

@@ -25,6 +25,8 @@ Contract of ``ConfigEvaluator``; every method is called on the reactor thread:
   evaluation produces is discarded.
 - The thread is a daemon thread of its own, not one of the reactor's pool, so
   a thread that never ends does not hold up the master's exit.
+- The loader's isolation is per process: while the file runs, the master
+  directory is at the front of ``sys.path`` for every thread.
 
 Why a thread and not a subprocess: the config's objects (steps, locks,
 renderables, functions) must be live objects of the master process, so a
