@@ -7,7 +7,7 @@ key and collecting all errors with their file and line (``checks*``,
 ``errors``, ``keylines``), the ``ConfigObject`` base class that records where
 each config object was built (``origin``), port descriptions (``endpoints``),
 database and Redis URLs (``urls``), and which services a reconfig must touch
-(``diff``). It starts nothing: the master reads a ``MasterConfig`` and hands
+(``diff``). It starts no service: the master reads a ``MasterConfig`` and hands
 each section to its service.
 """
 
