@@ -4,9 +4,14 @@ Start-up order: load and validate ``master.cfg`` (any error stops the start
 with every message), open the database and refuse an old or newer schema,
 register this master and its builders through the data API, open the worker
 port and the web listener, configure the workers (``master.workers``), then
-beat every ``HEARTBEAT_SECONDS`` so other masters know this one is alive. Log
-lines that the ``marid`` command watches for are constants here: ``STARTED``,
-``START_FAILED``, ``RECONFIG_APPLIED``, ``RECONFIG_FAILED``.
+beat every ``HEARTBEAT_SECONDS`` so other masters know this one is alive.
+``master.cfg`` is evaluated in a thread of its own within a time limit, at
+start-up as at each reconfig (``marid.config.evaluator``); the result is
+applied on the reactor thread.
+
+Log lines that the ``marid`` command watches for are constants here:
+``STARTED``, ``START_FAILED``, ``RECONFIG_BEGIN`` then ``RECONFIG_APPLIED`` or
+``RECONFIG_FAILED``, or ``RECONFIG_REFUSED`` alone when a reconfig still runs.
 """
 
 from __future__ import annotations
@@ -20,9 +25,9 @@ from twisted.application import service
 from twisted.internet import defer, task
 from twisted.logger import Logger
 
-from marid.config.diff import changed_sections, restart_required
+from marid.config.diff import changed_keys, changed_sections, restart_required
 from marid.config.errors import ConfigErrors
-from marid.config.loader import load_config
+from marid.config.evaluator import DEFAULT_TIME_LIMIT, ConfigEvaluator
 from marid.config.master_config import MasterConfig
 from marid.data.connector import DataConnector
 from marid.db.connector import DBConnector
@@ -43,6 +48,8 @@ STARTED = "master started"
 START_FAILED = "master failed to start"
 RECONFIG_APPLIED = "reconfig applied"
 RECONFIG_FAILED = "reconfig failed"
+# A reconfig that did not begin because another one (or its overrun evaluation) still runs.
+RECONFIG_REFUSED = "reconfig refused"
 RECONFIG_BEGIN = "reconfig begins"
 
 
@@ -51,13 +58,24 @@ class StartError(Exception):
 
 
 class BuildMaster(service.MultiService):
-    def __init__(self, basedir: str, reactor: Any, *, config_file: str = "master.cfg"):
+    def __init__(
+        self,
+        basedir: str,
+        reactor: Any,
+        *,
+        config_file: str = "master.cfg",
+        config_timeout: float | None = DEFAULT_TIME_LIMIT,
+    ):
         super().__init__()
         self.basedir = os.path.abspath(basedir)
         self.config_path = os.path.join(self.basedir, config_file)
         self.reactor = reactor
         self.master_name = f"{socket.gethostname()}:{self.basedir}"
         self.config: MasterConfig | None = None
+        # master.cfg runs in a thread of its own, within config_timeout seconds (None: no limit).
+        self.config_evaluator = ConfigEvaluator(
+            self.config_path, reactor, time_limit=config_timeout
+        )
         self.masterid: int | None = None
         self.db: DBConnector | None = None
         self.mq = SimpleMQ()
@@ -68,6 +86,7 @@ class BuildMaster(service.MultiService):
         self.botmaster: BotMaster | None = None
         self._heartbeat: task.LoopingCall | None = None
         self._reconfiguring = False
+        self._stopping = False
         # Deferreds of running builds; a clean shutdown waits for all of them.
         self.running_builds: set[defer.Deferred[Any]] = set()
 
@@ -76,7 +95,7 @@ class BuildMaster(service.MultiService):
     async def start_master(self) -> None:
         """Bring the master up; raise ``StartError`` with the reason if it cannot."""
         try:
-            cfg = load_config(self.config_path)
+            cfg = await self.config_evaluator.evaluate()
         except ConfigErrors as errors:
             raise StartError("\n".join(str(e) for e in errors.errors)) from None
         try:
@@ -138,6 +157,7 @@ class BuildMaster(service.MultiService):
             await defer.DeferredList(list(self.running_builds), consumeErrors=True)
 
     async def stop_master(self) -> None:
+        self._stopping = True
         if self._heartbeat is not None and self._heartbeat.running:
             self._heartbeat.stop()
         if self.running:
@@ -205,14 +225,20 @@ class BuildMaster(service.MultiService):
 
     async def reconfig(self) -> bool:
         """Load ``master.cfg`` again; apply it if it is valid, else keep the running config."""
-        if self._reconfiguring:
-            log.warn(RECONFIG_FAILED + ": a reconfig is already in progress")
+        refusal = self.config_evaluator.busy_reason()
+        if refusal is None and self._reconfiguring:
+            refusal = "the previous reconfig is still being applied"
+        if refusal is not None:
+            log.warn(
+                RECONFIG_REFUSED + ": {reason}; the running configuration is unchanged",
+                reason=refusal,
+            )
             return False
         self._reconfiguring = True
         try:
             log.info(RECONFIG_BEGIN)
             try:
-                cfg = load_config(self.config_path)
+                cfg = await self.config_evaluator.evaluate()
             except ConfigErrors as errors:
                 for error in errors.errors:
                     log.error("config error: {error}", error=str(error))
@@ -221,16 +247,20 @@ class BuildMaster(service.MultiService):
                     n=len(errors.errors),
                 )
                 return False
-            assert self.config is not None
-            for item in restart_required(self.config, cfg):
+            if self._stopping:  # the master stopped while the file was being evaluated
+                log.warn(RECONFIG_FAILED + ": the master is stopping")
+                return False
+            old = self.config
+            assert old is not None
+            for item in restart_required(old, cfg):
                 log.warn("config change needs a restart to take effect: {item}", item=item)
             try:
-                sections = await self.apply_config(cfg)
+                await self.apply_config(cfg)
             except Exception as error:
                 log.failure("reconfig could not be applied")
                 log.error(RECONFIG_FAILED + ": {error}", error=error)
                 return False
-            applied = ", ".join(sorted(sections)) or "nothing changed"
+            applied = ", ".join(changed_keys(old, cfg)) or "nothing changed"
             log.info(RECONFIG_APPLIED + ": {applied}", applied=applied)
             return True
         finally:

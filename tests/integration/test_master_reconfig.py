@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import pytest_twisted
-from twisted.internet import reactor
+from twisted.internet import defer, reactor, task
 from twisted.logger import formatEvent, globalLogPublisher
 
 from marid.db.engine import make_engine
@@ -88,6 +88,66 @@ async def test_title_change_keeps_the_listener(
     assert await master.reconfig()
     assert master.www.listening is listener
     assert master.www.title == "two"
+
+
+URL_CONFIG = """\
+c = BuildmasterConfig = {{}}
+c['www'] = {{'port': "tcp:{port}:interface=127.0.0.1"}}
+c['protocols'] = {{'pb': {{'port': "tcp:0:interface=127.0.0.1"}}}}
+c['buildbotURL'] = {url!r}
+"""
+
+
+@pytest_twisted.ensureDeferred
+async def test_reconfig_summary_names_the_changed_key(basedir: Path, log: list[str]) -> None:
+    port = free_port()
+    config = basedir / "master.cfg"
+    config.write_text(URL_CONFIG.format(port=port, url="http://127.0.0.1:8010/"))
+    master = BuildMaster(str(basedir), reactor)
+    await master.start_master()
+    master.startService()
+    try:
+        config.write_text(URL_CONFIG.format(port=port, url="http://ci.example.org/"))
+        assert await master.reconfig()
+        assert master.config is not None
+        assert master.config.buildbot_url == "http://ci.example.org/"
+        assert [line for line in log if "reconfig applied" in line] == [
+            "reconfig applied: buildbotURL"
+        ]
+    finally:
+        await master.stop_master()
+
+
+GATED = """\
+import os, time
+open(os.path.join(basedir, "evaluating"), "w").close()
+for _ in range(600):
+    if os.path.exists(os.path.join(basedir, "go")):
+        break
+    time.sleep(0.05)
+"""
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_config_evaluated_while_the_master_stops_is_not_applied(
+    basedir: Path, log: list[str]
+) -> None:
+    port = free_port()
+    write(basedir, port=port)
+    master = BuildMaster(str(basedir), reactor)
+    await master.start_master()
+    master.startService()
+    before = master.config
+    config = basedir / "master.cfg"
+    config.write_text(GATED + config.read_text().replace("'one'", "'two'"))
+    pending = defer.Deferred.fromCoroutine(master.reconfig())
+    while not (basedir / "evaluating").exists():
+        await task.deferLater(reactor, 0.05, lambda: None)
+    await master.stop_master()
+    (basedir / "go").touch()
+    assert await pending is False
+    assert master.config is before
+    assert any("reconfig failed: the master is stopping" in line for line in log)
 
 
 @pytest_twisted.ensureDeferred

@@ -1,12 +1,13 @@
 """The master's configuration: loading ``master.cfg``, validating it, and diffing reconfigs.
 
 This package owns everything between the operator's ``master.cfg`` and a typed
-``MasterConfig``: executing the file in isolation (``loader``), checking every
+``MasterConfig``: executing the file in isolation (``loader``), in a thread of
+its own within a time limit (``evaluator``), checking every
 key and collecting all errors with their file and line (``checks*``,
 ``errors``, ``keylines``), the ``ConfigObject`` base class that records where
 each config object was built (``origin``), port descriptions (``endpoints``),
 database and Redis URLs (``urls``), and which services a reconfig must touch
-(``diff``). It starts nothing: the master reads a ``MasterConfig`` and hands
+(``diff``). It starts no service: the master reads a ``MasterConfig`` and hands
 each section to its service.
 """
 

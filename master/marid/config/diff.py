@@ -2,6 +2,8 @@
 
 ``changed_sections(old, new)`` names the sections whose settings differ;
 the master reconfigures the matching services and leaves the rest alone.
+``changed_keys(old, new)`` names the same changes as the ``master.cfg`` keys
+an operator wrote (``buildbotURL``, not its section ``title``), for reports.
 Sections in ``RESTART_SECTIONS`` (the database, the message queue,
 multi-master mode) cannot change under a running master: the master keeps
 the old value and logs each line of ``restart_required(old, new)``.
@@ -62,6 +64,43 @@ SECTION_OF_FIELD: dict[str, str] = {
     "log_horizon": "horizons",
     "event_horizon": "horizons",
     "change_horizon": "horizons",
+}
+# MasterConfig field -> the BuildmasterConfig key that sets it, as users write it.
+KEY_OF_FIELD: dict[str, str] = {
+    "title": "title",
+    "title_url": "titleURL",
+    "buildbot_url": "buildbotURL",
+    "pb_port": "protocols",
+    "protocols": "protocols",
+    "www": "www",
+    "db_url": "db",
+    "db_engine_kwargs": "db",
+    "mq": "mq",
+    "multi_master": "multiMaster",
+    "workers": "workers",
+    "builders": "builders",
+    "collapse_requests": "collapseRequests",
+    "prioritize_builders": "prioritizeBuilders",
+    "schedulers": "schedulers",
+    "change_source": "change_source",
+    "codebase_generator": "codebaseGenerator",
+    "revlink": "revlink",
+    "services": "services",
+    "secrets_providers": "secretsProviders",
+    "user_managers": "user_managers",
+    "manhole": "manhole",
+    "properties": "properties",
+    "validation": "validation",
+    "log_compression": "logCompressionMethod",
+    "log_compression_limit": "logCompressionLimit",
+    "log_encoding": "logEncoding",
+    "log_max_size": "logMaxSize",
+    "log_max_tail_size": "logMaxTailSize",
+    "caches": "caches",
+    "build_horizon": "buildHorizon",
+    "log_horizon": "logHorizon",
+    "event_horizon": "eventHorizon",
+    "change_horizon": "changeHorizon",
 }
 # Not settings: where the config lives, and configurators (already applied to the rest).
 NON_SETTING_FIELDS = frozenset({"basedir", "config_file", "configurators"})
@@ -158,6 +197,11 @@ def changed_fields(old: MasterConfig, new: MasterConfig) -> list[str]:
 def changed_sections(old: MasterConfig, new: MasterConfig) -> set[str]:
     """Names of the sections that differ (``'www'``, ``'workers'``, ``'db'``, ...)."""
     return {SECTION_OF_FIELD[name] for name in changed_fields(old, new)}
+
+
+def changed_keys(old: MasterConfig, new: MasterConfig) -> list[str]:
+    """The ``master.cfg`` keys whose values differ, sorted, each named once."""
+    return sorted({KEY_OF_FIELD[name] for name in changed_fields(old, new)})
 
 
 _RESTART_FIELDS: dict[str, tuple[str, Callable[[MasterConfig], object]]] = {

@@ -23,7 +23,7 @@ import sys
 import traceback
 from collections.abc import Iterable
 from dataclasses import replace
-from types import CodeType, ModuleType, TracebackType
+from types import CodeType, FrameType, ModuleType, TracebackType
 
 from marid.config.checks import validate
 from marid.config.errors import ConfigError, ConfigErrors, ErrorCollector
@@ -116,9 +116,21 @@ def _is_user_file(filename: str, config_file: str, basedir: str) -> bool:
 
 def _user_frame(tb: TracebackType | None, config_file: str, basedir: str) -> tuple[str, int | None]:
     """The innermost traceback entry in the user's files; the config file if none is."""
-    for frame in reversed(traceback.extract_tb(tb)):
-        if _is_user_file(frame.filename, config_file, basedir):
-            return frame.filename, frame.lineno
+    return _innermost_user_entry(traceback.extract_tb(tb), config_file, basedir)
+
+
+def running_position(frame: FrameType, config_file: str) -> tuple[str, int | None]:
+    """Where a config still being evaluated is: the innermost line of the user's files."""
+    basedir = os.path.dirname(config_file)
+    return _innermost_user_entry(traceback.extract_stack(frame), config_file, basedir)
+
+
+def _innermost_user_entry(
+    entries: traceback.StackSummary, config_file: str, basedir: str
+) -> tuple[str, int | None]:
+    for entry in reversed(entries):
+        if _is_user_file(entry.filename, config_file, basedir):
+            return entry.filename, entry.lineno
     return config_file, None
 
 

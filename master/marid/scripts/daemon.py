@@ -43,7 +43,13 @@ def start(args: argparse.Namespace) -> int:
     if args.nodaemon:
         from marid.scripts.foreground import run_master
 
-        return run_master(basedir, echo=True, log_size=args.log_size, log_count=args.log_count)
+        return run_master(
+            basedir,
+            echo=True,
+            log_size=args.log_size,
+            log_count=args.log_count,
+            config_timeout=args.config_timeout,
+        )
     return _start_daemon(basedir, args)
 
 
@@ -57,6 +63,7 @@ def _start_daemon(basedir: str, args: argparse.Namespace) -> int:
         basedir,
         str(args.log_size),
         str(args.log_count),
+        str(args.config_timeout),
     ]
     child = launch_daemon(command, Path(basedir), Path(log_path))
     state, failure = watch_startup(

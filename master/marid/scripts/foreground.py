@@ -1,7 +1,7 @@
 """Run a master in this process until it stops: logging, pid file, signals, exit status.
 
 Also the entry point of the detached child that ``marid start`` launches:
-``python -m marid.scripts.foreground BASEDIR LOG_SIZE LOG_COUNT``.
+``python -m marid.scripts.foreground BASEDIR LOG_SIZE LOG_COUNT CONFIG_TIMEOUT``.
 
 Signals: SIGTERM and SIGINT stop the master, SIGHUP reloads ``master.cfg``,
 SIGUSR1 stops it once the running builds have finished.
@@ -23,6 +23,7 @@ from twisted.logger import (
 )
 from twisted.python.logfile import LogFile
 
+from marid.config.evaluator import DEFAULT_TIME_LIMIT
 from marid.scripts.process import LOGFILE, remove_pid, write_pid
 
 
@@ -44,7 +45,15 @@ def _observers(basedir: str, echo: bool, log_size: int, log_count: int) -> list[
     return observers
 
 
-def run_master(basedir: str, *, echo: bool, log_size: int = 10_000_000, log_count: int = 10) -> int:
+def run_master(
+    basedir: str,
+    *,
+    echo: bool,
+    log_size: int = 10_000_000,
+    log_count: int = 10,
+    config_timeout: float = DEFAULT_TIME_LIMIT,
+) -> int:
+    """Run until stopped; master.cfg may take ``config_timeout`` seconds to evaluate (0: any)."""
     from twisted.internet import defer
     from twisted.internet import reactor as global_reactor
 
@@ -60,7 +69,7 @@ def run_master(basedir: str, *, echo: bool, log_size: int = 10_000_000, log_coun
 
     log = Logger(namespace="marid")
     write_pid(basedir)
-    master = BuildMaster(basedir, reactor)
+    master = BuildMaster(basedir, reactor, config_timeout=config_timeout)
     status = {"code": 0, "started": False}
 
     async def starting() -> None:
@@ -108,5 +117,8 @@ def run_master(basedir: str, *, echo: bool, log_size: int = 10_000_000, log_coun
 
 if __name__ == "__main__":
     _basedir, _size, _count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    _timeout = float(sys.argv[4]) if len(sys.argv) > 4 else DEFAULT_TIME_LIMIT
     os.chdir(_basedir)
-    sys.exit(run_master(_basedir, echo=False, log_size=_size, log_count=_count))
+    sys.exit(
+        run_master(_basedir, echo=False, log_size=_size, log_count=_count, config_timeout=_timeout)
+    )

@@ -1,4 +1,11 @@
-"""``marid reconfig``: send SIGHUP and report, from the log, whether the new config was applied."""
+"""``marid reconfig``: send SIGHUP and report, from the log, whether the new config was applied.
+
+Only lines after this command's signal count. The outcome is the first
+``RECONFIG_APPLIED`` or ``RECONFIG_FAILED`` after a ``RECONFIG_BEGIN``; a
+``RECONFIG_REFUSED`` seen before any begin is the master turning this signal
+down because another reconfig is still running (one seen later belongs to
+someone else's signal).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from marid.master import RECONFIG_APPLIED, RECONFIG_BEGIN, RECONFIG_FAILED
+from marid.master import RECONFIG_APPLIED, RECONFIG_BEGIN, RECONFIG_FAILED, RECONFIG_REFUSED
 from marid.scripts.errors import UsageError
 from marid.scripts.process import LOGFILE, LogTail, read_pid
 
@@ -34,6 +41,9 @@ def run(args: argparse.Namespace) -> int:
                 begun = True
                 errors.clear()
             elif not begun:
+                if RECONFIG_REFUSED in line:
+                    print(_message(line), file=sys.stderr)
+                    return 1
                 continue
             elif RECONFIG_APPLIED in line:
                 for warning in errors:

@@ -3,16 +3,39 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 
 from marid import __version__
+from marid.config.evaluator import DEFAULT_TIME_LIMIT
 from marid.scripts.errors import UsageError
 from marid.scripts.force import add_arguments as add_force_arguments
 
 
 def _add_basedir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("basedir", nargs="?", default=".", help="the master directory (default: .)")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value < math.inf:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, 0 or more, not {text}")
+    return value
+
+
+def _add_config_timeout(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config-timeout",
+        type=_seconds,
+        default=DEFAULT_TIME_LIMIT,
+        metavar="S",
+        help="seconds master.cfg may take to evaluate, at start-up and at each reconfig; "
+        "0 for no limit (default: %(default)g)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-size", type=int, default=10_000_000, help="rotate marid.log at this many bytes"
     )
     p.add_argument("--log-count", type=int, default=10, help="rotated logs to keep (0: keep all)")
+    _add_config_timeout(p)
     _add_basedir(p)
 
     p = sub.add_parser("stop", help="stop a running master")
@@ -54,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-size", type=int, default=10_000_000, help="rotate marid.log at this many bytes"
     )
     p.add_argument("--log-count", type=int, default=10, help="rotated logs to keep (0: keep all)")
+    _add_config_timeout(p)
     p.add_argument(
         "--timeout", type=float, default=None, help="give up waiting for the stop after this"
     )

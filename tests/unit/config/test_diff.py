@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from marid.config.diff import changed_sections, restart_required, same_value
+from marid.config.diff import changed_keys, changed_sections, restart_required, same_value
 from marid.config.master_config import MasterConfig, MqConfig
 from tests.unit.config.configs import load
 from tests.unit.config.fakes import Builder, Worker
@@ -135,6 +135,31 @@ def test_every_setting_belongs_to_a_section() -> None:
     names = {f.name for f in dataclasses.fields(MasterConfig)}
 
     assert names == set(SECTION_OF_FIELD) | NON_SETTING_FIELDS
+
+
+def test_changes_are_named_by_the_keys_master_cfg_sets() -> None:
+    old = base()
+
+    assert changed_keys(old, dataclasses.replace(old, buildbot_url="http://ci/")) == ["buildbotURL"]
+    assert changed_keys(old, dataclasses.replace(old, title_url="http://x/", title="T")) == [
+        "title",
+        "titleURL",
+    ]
+    assert changed_keys(old, dataclasses.replace(old, log_compression="zlib")) == [
+        "logCompressionMethod"
+    ]
+    assert changed_keys(old, dataclasses.replace(old, pb_port="tcp:1", protocols={})) == [
+        "protocols"
+    ]
+    assert changed_keys(old, MasterConfig.defaults("/elsewhere")) == []
+
+
+def test_every_setting_is_named_by_a_known_key() -> None:
+    from marid.config.checks import KNOWN_KEYS
+    from marid.config.diff import KEY_OF_FIELD, SECTION_OF_FIELD
+
+    assert set(KEY_OF_FIELD) == set(SECTION_OF_FIELD)
+    assert set(KEY_OF_FIELD.values()) <= KNOWN_KEYS
 
 
 def test_runtime_attributes_of_config_objects_are_not_compared() -> None:
