@@ -7,8 +7,10 @@ cannot deadlock), pings the worker and sends ``startBuild`` (pipelined; a
 failure, or no answer within the connection's ``answer_window``, means RETRY
 and the worker is dropped), runs the steps in order, and finishes: the build row,
 then the request (completed, or unclaimed for a new build when the result is
-RETRY). The worker slot is freed as soon as the last step ends, before the
-bookkeeping, and the distributor is kicked at once.
+RETRY). The worker's ``max_builds`` slot is freed as soon as the last step
+ends, before the bookkeeping, and the distributor is kicked at once; the
+same builder gets the worker again only once that bookkeeping is done (see
+``BotMaster.is_building``).
 
 A step runs unless the build is stopping (a step failed with
 ``haltOnFailure``, an EXCEPTION/RETRY/CANCELLED, or ``stop``), in which case

@@ -1,0 +1,159 @@
+"""A worker runs at most one build of a builder at a time; ``max_builds`` counts all builders.
+
+Builds are forced over HTTP (JSON-RPC, several clients at once) and watched
+the way a user sees them: ``GET /api/v2/builds?complete=false`` sampled
+while they run, and the builds' ``started_at``/``complete_at`` afterwards.
+The master's own MQ events (``builds/*/new`` and ``builds/*/finished``) give
+the exact peak per builder. Each test runs with a real ``marid-worker`` and a
+real ``buildbot-worker``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import pytest_twisted
+from twisted.internet import defer
+
+from marid.process.results import RETRY, SUCCESS
+from tests.integration.builds.conftest import BuildEnv, eventually, sleep
+from tests.integration.builds.daemon import force
+
+CONFIG = """
+c['workers'] = [worker.Worker('w1', 'pw', max_builds={max_builds})]
+names = {names!r}
+c['builders'] = [
+    util.BuilderConfig(name=name, workernames=['w1'], collapseRequests=False,
+        factory=util.BuildFactory([
+            steps.ShellCommand(command=['sh', '-c', 'pwd; ls; sleep {seconds}'])]))
+    for name in names
+]
+c['schedulers'] = [schedulers.ForceScheduler(name='force', builderNames=names)]
+"""
+
+KINDS = ["marid-worker", "buildbot-worker"]
+
+
+def config(names: list[str], max_builds: int, seconds: float) -> str:
+    return CONFIG.format(names=names, max_builds=max_builds, seconds=seconds)
+
+
+@dataclass
+class Watch:
+    """What the REST samples and the MQ events showed of running builds."""
+
+    rest_peak: int = 0  # most incomplete builds in one sample
+    rest_peak_per_builder: int = 0
+    samples: int = 0
+    active: Counter[int] = field(default_factory=Counter)  # builderid -> running builds
+    peak_per_builder: int = 0
+    peak: int = 0
+    stopped: bool = False
+
+    def new(self, key: Any, msg: dict[str, Any]) -> None:
+        self.active[msg["builderid"]] += 1
+        self.peak_per_builder = max(self.peak_per_builder, self.active[msg["builderid"]])
+        self.peak = max(self.peak, sum(self.active.values()))
+
+    def finished(self, key: Any, msg: dict[str, Any]) -> None:
+        self.active[msg["builderid"]] -= 1
+
+
+async def watch(env: BuildEnv, seen: Watch) -> None:
+    """Sample ``builds?complete=false`` until ``seen.stopped``."""
+    while not seen.stopped:
+        running = (await env.get("builds?complete=false"))["builds"]
+        per_builder = Counter(b["builderid"] for b in running)
+        seen.samples += 1
+        seen.rest_peak = max(seen.rest_peak, len(running))
+        seen.rest_peak_per_builder = max(seen.rest_peak_per_builder, *per_builder.values(), 0)
+        await sleep(0.02)
+
+
+async def force_many(env: BuildEnv, builders: list[str], clients: int) -> list[int]:
+    """Force every name in ``builders`` through ``clients`` concurrent HTTP clients; bsids."""
+    queue = list(builders)
+    bsids: list[int] = []
+
+    async def client() -> None:
+        while queue:
+            bsid, _ = await force(env, queue.pop())
+            bsids.append(bsid)
+
+    await defer.gatherResults([defer.Deferred.fromCoroutine(client()) for _ in range(clients)])
+    return bsids
+
+
+async def run_and_watch(env: BuildEnv, builders: list[str], clients: int = 8) -> Watch:
+    seen = Watch()
+    consumers = [
+        env.m.mq.start_consuming(seen.new, "builds/*/new"),
+        env.m.mq.start_consuming(seen.finished, "builds/*/finished"),
+    ]
+    sampler = defer.Deferred.fromCoroutine(watch(env, seen))
+    try:
+        bsids = await force_many(env, builders, clients)
+        for bsid in bsids:
+            await env.finished(bsid, timeout=120)
+    finally:
+        seen.stopped = True
+        await sampler
+        for consumer in consumers:
+            consumer.stop_consuming()
+    return seen
+
+
+async def builds_by_builder(env: BuildEnv) -> dict[int, list[dict[str, Any]]]:
+    builds = (await env.get("builds?order=buildid"))["builds"]
+    found: dict[int, list[dict[str, Any]]] = {}
+    for build in builds:
+        found.setdefault(build["builderid"], []).append(build)
+    return found
+
+
+def assert_no_overlap(builds: list[dict[str, Any]]) -> None:
+    """Each build of one builder starts after the one before it completed."""
+    ordered = sorted(builds, key=lambda b: (b["started_at"], b["buildid"]))
+    for before, after in zip(ordered, ordered[1:], strict=False):
+        assert after["started_at"] >= before["complete_at"], (before, after)
+
+
+async def start(env: BuildEnv, kind: str, body: str) -> None:
+    env.write_config(body)
+    env.start_worker("w1", kind=kind)
+    await env.start_master("w1")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest_twisted.ensureDeferred
+async def test_sixty_forced_builds_of_one_builder_run_one_at_a_time_and_all_succeed(
+    build_env: BuildEnv, kind: str
+) -> None:
+    await start(build_env, kind, config(["b1"], max_builds=4, seconds=0.05))
+    seen = await run_and_watch(build_env, ["b1"] * 60)
+    (builds,) = (await builds_by_builder(build_env)).values()
+    assert [b["results"] for b in builds] == [SUCCESS] * 60
+    assert seen.peak_per_builder == 1
+    assert seen.samples > 10 and seen.rest_peak_per_builder == 1
+    assert_no_overlap(builds)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest_twisted.ensureDeferred
+async def test_three_builders_on_a_max_builds_2_worker_run_two_builds_but_never_two_of_one(
+    build_env: BuildEnv, kind: str
+) -> None:
+    names = ["a", "b", "c"]
+    await start(build_env, kind, config(names, max_builds=2, seconds=0.3))
+    seen = await run_and_watch(build_env, names * 4, clients=4)
+    builds = await builds_by_builder(build_env)
+    assert sorted(len(b) for b in builds.values()) == [4, 4, 4]
+    for of_one in builds.values():
+        assert [b["results"] for b in of_one] == [SUCCESS] * 4
+        assert_no_overlap(of_one)
+    assert seen.peak == 2  # max_builds is used...
+    assert seen.peak_per_builder == 1  # ...by builds of different builders
+    assert seen.rest_peak == 2 and seen.rest_peak_per_builder == 1
