@@ -10,6 +10,7 @@ real ``buildbot-worker``.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,8 +18,9 @@ from typing import Any
 import pytest
 import pytest_twisted
 from twisted.internet import defer
+from twisted.logger import formatEvent, globalLogPublisher
 
-from marid.process.results import RETRY, SUCCESS
+from marid.process.results import EXCEPTION, RETRY, SUCCESS
 from tests.integration.builds.conftest import BuildEnv, eventually, sleep
 from tests.integration.builds.daemon import force
 
@@ -157,3 +159,55 @@ async def test_three_builders_on_a_max_builds_2_worker_run_two_builds_but_never_
     assert seen.peak == 2  # max_builds is used...
     assert seen.peak_per_builder == 1  # ...by builds of different builders
     assert seen.rest_peak == 2 and seen.rest_peak_per_builder == 1
+
+
+TWO_AT_ONCE = """
+from twisted.internet import defer, reactor, task
+from marid.process.remotecommand import RemoteCommand
+
+def shell(script):
+    return {'workdir': 'build', 'command': ['sh', '-c', script], 'logEnviron': False}
+
+class TwoAtOnce(steps.BuildStep):
+    # what a master that lost track of its builds would do: a second command on the builder
+    async def run(self):
+        first = defer.Deferred.fromCoroutine(
+            self.run_command('shell', shell('sleep 1; echo first done')))
+        await task.deferLater(reactor, 0.3, lambda: None)
+        try:
+            await RemoteCommand('shell', shell('echo second')).run(
+                self.build.connection, self.builder_name)
+        finally:
+            await first
+        return util.SUCCESS
+
+c['workers'] = [worker.Worker('w1', 'pw')]
+c['builders'] = [util.BuilderConfig(name='b1', workernames=['w1'],
+                                    factory=util.BuildFactory([TwoAtOnce(name='two')]))]
+"""
+
+
+@pytest_twisted.ensureDeferred
+async def test_marid_worker_refuses_a_second_command_on_a_builder_and_the_step_shows_why(
+    build_env: BuildEnv,
+) -> None:
+    said: list[str] = []
+    observer = lambda event: said.append(formatEvent(event) or "")  # noqa: E731
+    globalLogPublisher.addObserver(observer)
+    try:
+        await start(build_env, "marid-worker", TWO_AT_ONCE)
+        bsid, brid = await build_env.force("b1")
+        assert (await build_env.finished(bsid))["results"] == EXCEPTION
+    finally:
+        globalLogPublisher.removeObserver(observer)
+    (build,) = (await build_env.get(f"buildrequests/{brid}/builds"))["builds"]
+    (step,) = (await build_env.get(f"builds/{build['buildid']}/steps"))["steps"]
+    assert step["results"] == EXCEPTION
+    assert "still running command" in step["state_string"]
+    refusal = re.compile(r"builder 'b1' is still running command \d+ \(shell, running\); "
+                         r"refusing command \d+ \(shell\)")  # fmt: skip
+    assert refusal.search(await build_env.log_text(build["buildid"], step["number"], "err.text"))
+    assert "first done\n" in await build_env.log_text(build["buildid"], step["number"])
+    assert any(refusal.search(line) for line in said)  # the master's log
+    worker_log = (build_env.worker_dir("w1") / "marid-worker.log").read_text()
+    assert refusal.search(worker_log)
