@@ -10,6 +10,8 @@ real ``buildbot-worker``.
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -119,7 +121,7 @@ async def builds_by_builder(env: BuildEnv) -> dict[int, list[dict[str, Any]]]:
 def assert_no_overlap(builds: list[dict[str, Any]]) -> None:
     """Each build of one builder starts after the one before it completed."""
     ordered = sorted(builds, key=lambda b: (b["started_at"], b["buildid"]))
-    for before, after in zip(ordered, ordered[1:], strict=False):
+    for before, after in itertools.pairwise(ordered):
         assert after["started_at"] >= before["complete_at"], (before, after)
 
 
@@ -159,6 +161,65 @@ async def test_three_builders_on_a_max_builds_2_worker_run_two_builds_but_never_
     assert seen.peak == 2  # max_builds is used...
     assert seen.peak_per_builder == 1  # ...by builds of different builders
     assert seen.rest_peak == 2 and seen.rest_peak_per_builder == 1
+
+
+RECONNECT = """
+c['workers'] = [worker.Worker('w1', 'pw', max_builds=4)]
+# The first build sleeps (and records its pid); the builds after it do not.
+script = ('if [ -f marker ]; then ls; sleep 0.1; '
+          'else touch marker; echo $$ > ../sleeper.pid; exec sleep 60; fi')
+c['builders'] = [util.BuilderConfig(name='b1', workernames=['w1'], collapseRequests=False,
+    factory=util.BuildFactory([steps.ShellCommand(command=['sh', '-c', script])]))]
+c['schedulers'] = [schedulers.ForceScheduler(name='force', builderNames=['b1'])]
+"""
+
+
+def process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest_twisted.ensureDeferred
+async def test_a_worker_that_reconnects_mid_build_retries_it_then_runs_one_build_at_a_time(
+    build_env: BuildEnv, kind: str
+) -> None:
+    await start(build_env, kind, RECONNECT)
+    pidfile = build_env.worker_dir("w1") / "b1" / "sleeper.pid"
+    seen = Watch()
+    consumers = [
+        build_env.m.mq.start_consuming(seen.new, "builds/*/new"),
+        build_env.m.mq.start_consuming(seen.finished, "builds/*/finished"),
+    ]
+    sampler = defer.Deferred.fromCoroutine(watch(build_env, seen))
+    try:
+        bsids = [(await force(build_env, "b1"))[0]]
+        await eventually(lambda: pidfile.exists() and pidfile.read_text().strip() != "")
+        sleeper = int(pidfile.read_text())
+        bsids += [(await force(build_env, "b1"))[0] for _ in range(3)]
+        workers = build_env.m.workers
+        assert workers is not None
+        old = workers.get_connection("w1")
+        status, body = await build_env.rpc("workers/w1", "kill", reason="a network blip")
+        assert status == 200, body
+        # the worker comes back by itself; the master drops only the connection
+        await eventually(lambda: workers.get_connection("w1") not in (None, old))
+        for bsid in bsids:
+            assert (await build_env.finished(bsid))["results"] == SUCCESS
+    finally:
+        seen.stopped = True
+        await sampler
+        for consumer in consumers:
+            consumer.stop_consuming()
+    (builds,) = (await builds_by_builder(build_env)).values()
+    assert sorted(b["results"] for b in builds) == [SUCCESS] * 4 + [RETRY]
+    assert builds[0]["results"] == RETRY
+    assert not process_exists(sleeper), "the worker killed the lost build's command"
+    assert seen.peak_per_builder == 1 and seen.rest_peak_per_builder == 1
+    assert_no_overlap(builds)
 
 
 TWO_AT_ONCE = """
