@@ -38,6 +38,7 @@ class WorkerForBuilder(Exposed):
         self.builder_dir = builder_dir
         self._reactor = reactor
         self.command: Command | None = None
+        self.retired: str | None = None  # why the Bot dropped this builder
         self._running: set[Deferred[None]] = set()
 
     def remote_startBuild(self) -> None:
@@ -75,6 +76,13 @@ class WorkerForBuilder(Exposed):
             running.addBoth(lambda _: self._running.discard(running))
 
     def _refuse_if_busy(self, command_id: str, command_name: str) -> None:
+        if self.retired is not None:
+            message = (
+                f"builder {self.name!r} is no longer served by this worker ({self.retired});"
+                f" refusing command {command_id} ({command_name})"
+            )
+            log.error("{message}", message=message)
+            raise BuilderBusy(message)
         running = self.command
         if running is None or running.finished:
             return
@@ -113,6 +121,11 @@ class WorkerForBuilder(Exposed):
         if self.command is not None:
             self.command.updates.mark_lost()
             self.command.interrupt(why)
+
+    def retire(self, why: str) -> None:
+        """The builder is gone from this worker: kill its command and refuse any new one."""
+        self.retired = why
+        self.stop(why)
 
     async def wait_idle(self) -> None:
         """Wait until the commands started here have finished."""

@@ -151,6 +151,7 @@ class BotMaster(service.Service):
         for name in list(self.builders):
             if name not in wanted:
                 del self.builders[name]
+        self._abandon_unserved(wanted)
         for name, config in wanted.items():
             current = self.builders.get(name)
             if current is None:
@@ -163,6 +164,24 @@ class BotMaster(service.Service):
         except LockError as error:
             log.error("locks: {error}", error=str(error))
         self.distributor.kick()
+
+    def _abandon_unserved(self, wanted: dict[str, Any]) -> None:
+        """Stop the builds whose worker no longer serves their builder after a reconfig.
+
+        The worker is told its new builder list and kills such a build's
+        command without a word (``buildbot-worker`` too), so waiting would
+        hold the build, and the worker's slot, forever.
+        """
+        for build in list(self.builds):
+            config = wanted.get(build.builder_name)
+            if config is None:
+                why = f"builder {build.builder_name!r} was removed from the configuration"
+            elif build.worker_name not in config.workernames:
+                why = f"worker {build.worker_name!r} no longer serves {build.builder_name!r}"
+            else:
+                continue
+            log.info("build {id}: {why}; stopping it", id=build.buildid, why=why)
+            build.abandon(why)
 
     # -- builds -----------------------------------------------------------------------------
 

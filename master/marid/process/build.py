@@ -16,7 +16,10 @@ A step runs unless the build is stopping (a step failed with
 ``haltOnFailure``, an EXCEPTION/RETRY/CANCELLED, or ``stop``), in which case
 only ``alwaysRun`` steps still run. ``stop`` interrupts the running step (or
 gives up waiting for locks or the ping) and makes the result CANCELLED (or
-what the caller asks). Property changes made by
+what the caller asks). ``abandon`` is a stop for a build whose builder the
+worker no longer serves (a reconfig removed the builder, or the worker from
+its ``workernames``): the running command ends at once, without waiting for
+the worker, and no further step runs, not even ``alwaysRun`` ones. Property changes made by
 steps are written once per step (``flush_properties``).
 """
 
@@ -86,6 +89,7 @@ class Build:
         self._slot_freed = False
         self._lock_wait: defer.Deferred[None] | None = None
         self._ping_wait: defer.Deferred[Any] | None = None
+        self.abandoned = False
         self.status: str | None = None  # the final status line when not just the result
 
     @property
@@ -174,6 +178,15 @@ class Build:
             self._lock_wait.cancel()  # the registry withdraws the request
         if self._ping_wait is not None and not self._ping_wait.called:
             self._ping_wait.cancel()  # a worker that does not answer must not delay the stop
+
+    def abandon(self, reason: str) -> None:
+        """Stop the build for good: its builder is gone from the worker (see the module doc)."""
+        if self.abandoned:
+            return
+        self.abandoned = True
+        self.stop(reason, CANCELLED)
+        if self.current_step is not None:
+            self.current_step.abandon(self.stopped or reason)
 
     # -- the lifecycle -------------------------------------------------------------------
 
@@ -275,7 +288,7 @@ class Build:
         results: Results = SUCCESS
         terminate = False
         for step in self.steps:
-            if (terminate or self.stopped is not None) and not step.alwaysRun:
+            if self.abandoned or ((terminate or self.stopped is not None) and not step.alwaysRun):
                 continue
             if not self.connection.is_connected:
                 results = RETRY

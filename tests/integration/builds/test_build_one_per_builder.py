@@ -22,7 +22,7 @@ import pytest_twisted
 from twisted.internet import defer
 from twisted.logger import formatEvent, globalLogPublisher
 
-from marid.process.results import EXCEPTION, RETRY, SUCCESS
+from marid.process.results import CANCELLED, EXCEPTION, RETRY, SUCCESS
 from tests.integration.builds.conftest import BuildEnv, eventually, sleep
 from tests.integration.builds.daemon import force
 
@@ -272,3 +272,97 @@ async def test_marid_worker_refuses_a_second_command_on_a_builder_and_the_step_s
     assert any(refusal.search(line) for line in said)  # the master's log
     worker_log = (build_env.worker_dir("w1") / "marid-worker.log").read_text()
     assert refusal.search(worker_log)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest_twisted.ensureDeferred
+async def test_a_reconfig_that_lowers_max_builds_lets_running_builds_finish_and_starts_fewer(
+    build_env: BuildEnv, kind: str
+) -> None:
+    names = ["a", "b", "c"]
+    await start(build_env, kind, config(names, max_builds=3, seconds=0.5))
+    workers = build_env.m.workers
+    assert workers is not None
+    at_start: list[int] = []  # running builds on w1 as each build after the reconfig starts
+    lowered = [False]
+
+    def started(key: Any, msg: Any) -> None:
+        if lowered[0]:
+            at_start.append(workers.running_builds("w1"))
+
+    consumer = build_env.m.mq.start_consuming(started, "builds/*/new")
+    seen = Watch()
+    watcher = build_env.m.mq.start_consuming(seen.new, "builds/*/new")
+    finisher = build_env.m.mq.start_consuming(seen.finished, "builds/*/finished")
+    try:
+        bsids = [(await force(build_env, name))[0] for name in ["a", "a", "b", "b", "c", "c"]]
+        await eventually(lambda: workers.running_builds("w1") == 3)
+        build_env.write_config(config(names, max_builds=1, seconds=0.5))
+        lowered[0] = True
+        assert await build_env.m.reconfig()
+        assert workers.running_builds("w1") == 3  # the running builds go on
+        for bsid in bsids:
+            assert (await build_env.finished(bsid))["results"] == SUCCESS
+    finally:
+        for each in (consumer, watcher, finisher):
+            each.stop_consuming()
+    assert at_start == [1, 1, 1]  # each of the other three ran alone
+    assert seen.peak_per_builder == 1
+    for of_one in (await builds_by_builder(build_env)).values():
+        assert_no_overlap(of_one)
+
+
+REMOVABLE = """
+c['workers'] = [worker.Worker('w1', 'pw', max_builds=2)]
+# 'gone' sleeps in its first build (and records its pid), not in later ones
+slow = ('if [ -f marker ]; then ls; '
+        'else touch marker; echo $$ > ../sleeper.pid; exec sleep 60; fi')
+def factory(script):
+    return util.BuildFactory([steps.ShellCommand(command=['sh', '-c', script]),
+                              steps.ShellCommand(command='true', alwaysRun=True)])
+builders = {
+    'keep': util.BuilderConfig(name='keep', workernames=['w1'], collapseRequests=False,
+                               factory=factory('ls; sleep 0.2')),
+    'gone': util.BuilderConfig(name='gone', workernames=['w1'], collapseRequests=False,
+                               factory=factory(slow)),
+}
+names = %r
+c['builders'] = [builders[name] for name in names]
+c['schedulers'] = [schedulers.ForceScheduler(name='force', builderNames=names)]
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest_twisted.ensureDeferred
+async def test_a_builder_removed_by_reconfig_has_its_build_stopped_and_frees_the_worker(
+    build_env: BuildEnv, kind: str
+) -> None:
+    await start(build_env, kind, REMOVABLE % (["keep", "gone"],))
+    workers = build_env.m.workers
+    assert workers is not None
+    pidfile = build_env.worker_dir("w1") / "gone" / "sleeper.pid"
+    gone, gone_brid = await force(build_env, "gone")
+    queued, queued_brid = await force(build_env, "gone")
+    await eventually(lambda: pidfile.exists() and pidfile.read_text().strip() != "")
+    sleeper = int(pidfile.read_text())
+    kept = [(await force(build_env, "keep"))[0] for _ in range(3)]
+
+    build_env.write_config(REMOVABLE % (["keep"],))
+    assert await build_env.m.reconfig()
+    assert (await build_env.finished(gone, timeout=20))["results"] == CANCELLED
+    (build,) = (await build_env.get(f"buildrequests/{gone_brid}/builds"))["builds"]
+    assert build["state_string"] == "cancelled: builder 'gone' was removed from the configuration"
+    steps = (await build_env.get(f"builds/{build['buildid']}/steps"))["steps"]
+    assert [s["results"] for s in steps] == [CANCELLED]  # not even the alwaysRun step ran
+    await eventually(lambda: not process_exists(sleeper), timeout=10)
+    for bsid in kept:
+        assert (await build_env.finished(bsid))["results"] == SUCCESS
+    await eventually(lambda: workers.running_builds("w1") == 0)
+    # the removed builder's other request waits, unclaimed, for the builder to come back
+    request = (await build_env.get(f"buildrequests/{queued_brid}"))["buildrequests"][0]
+    assert not request["claimed"] and not request["complete"]
+    assert (await build_env.get(f"buildrequests/{queued_brid}/builds"))["builds"] == []
+
+    build_env.write_config(REMOVABLE % (["keep", "gone"],))
+    assert await build_env.m.reconfig()
+    assert (await build_env.finished(queued))["results"] == SUCCESS

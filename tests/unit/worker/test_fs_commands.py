@@ -133,3 +133,22 @@ def test_a_second_command_on_a_busy_builder_is_refused_and_the_first_goes_on(
     assert (worker.basedir / "b1" / "build" / "f").read_bytes() == b"late"
     # and once it has ended the builder takes commands again
     assert worker.run(b1, "mkdir", {"dir": "other"}, command_id="3").values("rc") == [0]
+
+
+def test_a_builder_dropped_from_the_list_kills_its_command_and_refuses_new_ones(
+    worker: AttachedWorker, b1: Any
+) -> None:
+    slow = SlowReader()
+    first = CommandRef()
+    args = {"workdir": "build", "workerdest": "f", "reader": slow, "maxsize": None, "blocksize": 8}
+    worker.call(b1, "startCommand", first, "0", "downloadFile", args)
+    worker.call_bot("setBuilderList", [("b2", "b2")])
+    slow.first.callback(b"late")
+    worker.endpoint.flush()
+    assert first.completed == []  # killed without a report, as buildbot-worker does
+    with pytest.raises(
+        pb.RemoteError,
+        match=r"builder 'b1' is no longer served by this worker \(the builder was removed\); "
+        r"refusing command 1 \(mkdir\)",
+    ):
+        worker.call(b1, "startCommand", CommandRef(), "1", "mkdir", {"dir": "other"})
