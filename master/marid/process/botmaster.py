@@ -166,7 +166,7 @@ class BotMaster(service.Service):
         self.distributor.kick()
 
     def _abandon_unserved(self, wanted: dict[str, Any]) -> None:
-        """Stop the builds whose worker no longer serves their builder after a reconfig.
+        """Stop the builds whose worker no longer serves their builder, or not in that directory.
 
         The worker is told its new builder list and kills such a build's
         command without a word (``buildbot-worker`` too), so waiting would
@@ -178,6 +178,11 @@ class BotMaster(service.Service):
                 why = f"builder {build.builder_name!r} was removed from the configuration"
             elif build.worker_name not in config.workernames:
                 why = f"worker {build.worker_name!r} no longer serves {build.builder_name!r}"
+            elif config.workerbuilddir != build.workerbuilddir:
+                why = (
+                    f"builder {build.builder_name!r} moved to directory"
+                    f" {config.workerbuilddir!r} on the worker"
+                )
             else:
                 continue
             log.info("build {id}: {why}; stopping it", id=build.buildid, why=why)

@@ -17,9 +17,10 @@ A step runs unless the build is stopping (a step failed with
 only ``alwaysRun`` steps still run. ``stop`` interrupts the running step (or
 gives up waiting for locks or the ping) and makes the result CANCELLED (or
 what the caller asks). ``abandon`` is a stop for a build whose builder the
-worker no longer serves (a reconfig removed the builder, or the worker from
-its ``workernames``): the running command ends at once, without waiting for
-the worker, and no further step runs, not even ``alwaysRun`` ones. Property changes made by
+worker no longer serves (a reconfig removed the builder, the worker from its
+``workernames``, or moved the builder's directory on the worker): the running
+command ends at once, without waiting for the worker, and no further step
+runs, not even ``alwaysRun`` ones. Property changes made by
 steps are written once per step (``flush_properties``).
 """
 
@@ -66,6 +67,7 @@ class Build:
         self.request = request
         self.requests = [request]
         self.worker_name = worker_name
+        self.workerbuilddir: str = builder.config.workerbuilddir  # as the worker was told
         self.connection = connection
         self.worker_info: Mapping[str, Any] = connection.info
         self.buildid = 0

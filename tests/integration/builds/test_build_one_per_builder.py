@@ -366,3 +366,33 @@ async def test_a_builder_removed_by_reconfig_has_its_build_stopped_and_frees_the
     build_env.write_config(REMOVABLE % (["keep", "gone"],))
     assert await build_env.m.reconfig()
     assert (await build_env.finished(queued))["results"] == SUCCESS
+
+
+MOVABLE = """
+c['workers'] = [worker.Worker('w1', 'pw')]
+script = 'if [ -f ../../started ]; then pwd; else touch ../../started; exec sleep 60; fi'
+c['builders'] = [util.BuilderConfig(name='b1', workernames=['w1'], workerbuilddir=%r,
+    collapseRequests=False,
+    factory=util.BuildFactory([steps.ShellCommand(command=['sh', '-c', script])]))]
+c['schedulers'] = [schedulers.ForceScheduler(name='force', builderNames=['b1'])]
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest_twisted.ensureDeferred
+async def test_a_reconfig_that_moves_a_builders_directory_stops_the_build_running_in_the_old(
+    build_env: BuildEnv, kind: str
+) -> None:
+    await start(build_env, kind, MOVABLE % "here")
+    first, first_brid = await force(build_env, "b1")
+    await eventually((build_env.worker_dir("w1") / "started").exists)
+    second, second_brid = await force(build_env, "b1")
+    build_env.write_config(MOVABLE % "there")
+    assert await build_env.m.reconfig()
+    assert (await build_env.finished(first, timeout=20))["results"] == CANCELLED
+    (build,) = (await build_env.get(f"buildrequests/{first_brid}/builds"))["builds"]
+    moved = "cancelled: builder 'b1' moved to directory 'there' on the worker"
+    assert build["state_string"] == moved
+    assert (await build_env.finished(second))["results"] == SUCCESS
+    (build,) = (await build_env.get(f"buildrequests/{second_brid}/builds"))["builds"]
+    assert "/there/build\n" in await build_env.log_text(build["buildid"], 0)
