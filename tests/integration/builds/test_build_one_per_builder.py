@@ -4,8 +4,10 @@ Builds are forced over HTTP (JSON-RPC, several clients at once) and watched
 the way a user sees them: ``GET /api/v2/builds?complete=false`` sampled
 while they run, and the builds' ``started_at``/``complete_at`` afterwards.
 The master's own MQ events (``builds/*/new`` and ``builds/*/finished``) give
-the exact peak per builder. Each test runs with a real ``marid-worker`` and a
-real ``buildbot-worker``.
+the exact peak per builder. The tests run with a real ``marid-worker`` and a
+real ``buildbot-worker``, with reconnects and reconfigs in the middle of
+builds; one makes the master do what it must not (two commands on one
+builder) to show ``marid-worker``'s refusal on the step.
 """
 
 from __future__ import annotations
