@@ -22,7 +22,12 @@ from twisted.internet import defer, reactor, task
 from marid.db.engine import make_engine
 from marid.db.migrate import upgrade
 from marid.master import BuildMaster
-from marid.process.remotecommand import CommandResult, RemoteCommand, WorkerLostError
+from marid.process.remotecommand import (
+    CommandResult,
+    RemoteCommand,
+    RemoteCommandError,
+    WorkerLostError,
+)
 from marid.workers.transfer import DirectoryWriter, FileReader, FileWriter
 from tests.fixtures.proxy import FaultyProxy
 
@@ -174,6 +179,32 @@ async def test_shell_interrupt(master: BuildMaster) -> None:
     await cmd.interrupt("test")
     result = await running
     assert result.interrupted and result.rc != 0
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_second_command_on_a_busy_builder(
+    master: BuildMaster, worker_kind: str, worker_dir: Path
+) -> None:
+    """marid-worker refuses it and keeps the first; buildbot-worker drops the first."""
+    conn = master.workers.get_connection("w1")
+    assert conn is not None
+    first = RemoteCommand("shell", shell_args(["sh", "-c", "sleep 1; echo first done"]))
+    output: list[str] = []
+    first.on_output = lambda stream, text: output.append(text)
+    running = defer.Deferred.fromCoroutine(first.run(conn, "b1"))
+    await task.deferLater(reactor, 0.3, lambda: None)
+    second = RemoteCommand("shell", shell_args(["echo", "second"]))
+    if worker_kind == "marid-worker":
+        with pytest.raises(RemoteCommandError, match="builder 'b1' is still running command"):
+            await second.run(conn, "b1")
+        result = await running
+        assert result.rc == 0 and not result.interrupted and "first done\n" in output
+        log = (worker_dir / "marid-worker.log").read_text()
+        assert f"refusing command {second.command_id} (shell)" in log
+    else:
+        assert (await second.run(conn, "b1")).rc == 0  # what the master must never ask
+        result = await running
+        assert result.rc != 0 and "first done\n" not in output
 
 
 @pytest_twisted.ensureDeferred

@@ -6,7 +6,9 @@ which builders this worker serves (``setBuilderList``), to print messages
 
 ``setBuilderList([(name, builddir), ...])`` creates ``BASEDIR/<builddir>``
 for each builder, keeps the ``WorkerForBuilder`` of builders that stay (so a
-running command survives a reconfig), stops and drops the others, and answers
+running command survives a reconfig), stops and drops the others (killing
+their commands without reporting them, as ``buildbot-worker`` does, and
+refusing any command sent to them later), and answers
 ``{name: WorkerForBuilder}``. Directories in ``BASEDIR`` that no builder uses
 (``info`` aside) are reported in the log, or deleted with
 ``delete_leftover_dirs``.
@@ -72,14 +74,14 @@ class Bot(Exposed):
         dirs = _parse_builder_list(wanted)
         for name in set(self.builders) - set(dirs):
             log.info("builder {name} is no longer served by this worker", name=name)
-            self.builders.pop(name).stop("the builder was removed")
+            self.builders.pop(name).retire("the builder was removed")
         for name, builddir in dirs.items():
             path = self.basedir / builddir
             path.mkdir(parents=True, exist_ok=True)
             current = self.builders.get(name)
             if current is None or current.builder_dir != path:
                 if current is not None:
-                    current.stop("the builder moved to another directory")
+                    current.retire("the builder moved to another directory")
                 self.builders[name] = WorkerForBuilder(name, path, self._reactor)
         self._handle_leftovers({PurePath(builddir).parts[0] for builddir in dirs.values()})
         return dict(self.builders)

@@ -1,9 +1,14 @@
 """``WorkerForBuilder``: the object a master holds for each of its builders on this worker.
 
 It runs one command at a time in the builder directory ``BASEDIR/<builddir>``.
-A ``startCommand`` while a command still runs interrupts the old one and
-starts the new one (what buildbot-worker does); an unknown command name is
-refused with ``unrecognized WorkerCommand 'x'``. ``startCommand`` answers as
+A ``startCommand`` while a command still runs is refused with
+``BuilderBusy`` (logged here, and a PB error on the master, which shows it on
+the step) and the running command goes on: two commands in one directory
+would spoil each other's work, and a master only asks when it has lost track
+of its builds (``buildbot-worker`` instead kills the old command). A command
+that was interrupted because its connection was lost still counts until its
+process has exited. An unknown command name is refused with
+``unrecognized WorkerCommand 'x'``. ``startCommand`` answers as
 soon as the command has started; the command reports through the ``cmdref``
 the master passed.
 """
@@ -18,7 +23,7 @@ from twisted.logger import Logger
 
 from marid_worker.commands import COMMANDS, Command, CommandContext, execute
 from marid_worker.commands.stream import UpdateStream
-from marid_worker.errors import CommandArgumentError, UnknownCommand
+from marid_worker.errors import BuilderBusy, CommandArgumentError, UnknownCommand
 from marid_worker.reactors import ProcessReactor
 from marid_worker.wire import Exposed, RemoteRef
 
@@ -33,6 +38,7 @@ class WorkerForBuilder(Exposed):
         self.builder_dir = builder_dir
         self._reactor = reactor
         self.command: Command | None = None
+        self.retired: str | None = None  # why the Bot dropped this builder
         self._running: set[Deferred[None]] = set()
 
     def remote_startBuild(self) -> None:
@@ -52,17 +58,10 @@ class WorkerForBuilder(Exposed):
             )
         if not isinstance(args, dict):
             raise CommandArgumentError(f"{command_name}: args must be a dict")
+        self._refuse_if_busy(command_id, command_name)
         updates = UpdateStream(cmdref, self._reactor)
         context = CommandContext(self.builder_dir, self._reactor)
         command = factory(context, command_id, {_text(k): v for k, v in args.items()}, updates)
-        if self.command is not None and not self.command.finished:
-            log.warn(
-                "{builder}: command {old} still running when {new} started; interrupting it",
-                builder=self.name,
-                old=self.command.command_id,
-                new=command_id,
-            )
-            self.command.interrupt("a new command started")
         updates.on_lost = lambda: command.interrupt("the connection to the master was lost")
         self.command = command
         log.info(
@@ -75,6 +74,26 @@ class WorkerForBuilder(Exposed):
         if not running.called:
             self._running.add(running)
             running.addBoth(lambda _: self._running.discard(running))
+
+    def _refuse_if_busy(self, command_id: str, command_name: str) -> None:
+        if self.retired is not None:
+            message = (
+                f"builder {self.name!r} is no longer served by this worker ({self.retired});"
+                f" refusing command {command_id} ({command_name})"
+            )
+            log.error("{message}", message=message)
+            raise BuilderBusy(message)
+        running = self.command
+        if running is None or running.finished:
+            return
+        state = "from a lost connection, being killed" if running.updates.lost else "running"
+        message = (
+            f"builder {self.name!r} is still running command {running.command_id}"
+            f" ({running.name}, {state}); refusing command {command_id} ({command_name}):"
+            " a worker runs one command per builder at a time"
+        )
+        log.error("{message}", message=message)
+        raise BuilderBusy(message)
 
     async def _execute(self, command: Command, cmdref: RemoteRef) -> None:
         try:
@@ -102,6 +121,11 @@ class WorkerForBuilder(Exposed):
         if self.command is not None:
             self.command.updates.mark_lost()
             self.command.interrupt(why)
+
+    def retire(self, why: str) -> None:
+        """The builder is gone from this worker: kill its command and refuse any new one."""
+        self.retired = why
+        self.stop(why)
 
     async def wait_idle(self) -> None:
         """Wait until the commands started here have finished."""

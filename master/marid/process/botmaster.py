@@ -10,16 +10,24 @@ The master creates one as ``master.botmaster``. It owns:
 - the ``Distributor``, kicked by MQ events (new and unclaimed requests,
   workers connecting or changing state) and by builds ending;
 - the running ``Build`` objects (``builds``) and the controls on them (stop,
-  rebuild, cancel: see ``buildcontrol``), and crash recovery on start.
+  rebuild, cancel: see ``buildcontrol``), and crash recovery on start;
+- which builder runs a build on which worker (``is_building``).
 
-Invariant: a build request is run only after this master claimed it in the
+Invariants: a build request is run only after this master claimed it in the
 database, and every build this master starts ends in ``finish_build``, or,
 if the master dies first, in ``recover_master`` (by this master on its next
-start, or by another master that finds it expired).
+start, or by another master that finds it expired). A worker runs at most
+one build of a builder at a time: a build counts from ``build_started``
+until ``build_done``, after its end is written to the database, so the
+builder's next build on that worker starts only then (``max_builds`` slots
+are freed earlier, see ``Build``). The index is by names and lives here, not
+in the ``Builder``, so it holds across reconfigs that remove a builder or a
+worker and add it back while an old build still runs.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from twisted.application import service
@@ -91,6 +99,7 @@ class BotMaster(service.Service):
         self.distributor = Distributor(self, master.reactor)
         self.distributor.paused = True  # until start() has recovered earlier builds
         self.builds: set[Build] = set()
+        self._building: Counter[tuple[str, str]] = Counter()  # (builder, worker) -> builds
         self._consumers: list[Consumer] = []
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -142,6 +151,7 @@ class BotMaster(service.Service):
         for name in list(self.builders):
             if name not in wanted:
                 del self.builders[name]
+        self._abandon_unserved(wanted)
         for name, config in wanted.items():
             current = self.builders.get(name)
             if current is None:
@@ -155,10 +165,48 @@ class BotMaster(service.Service):
             log.error("locks: {error}", error=str(error))
         self.distributor.kick()
 
+    def _abandon_unserved(self, wanted: dict[str, Any]) -> None:
+        """Stop the builds whose worker no longer serves their builder, or not in that directory.
+
+        The worker is told its new builder list and kills such a build's
+        command without a word (``buildbot-worker`` too), so waiting would
+        hold the build, and the worker's slot, forever.
+        """
+        for build in list(self.builds):
+            config = wanted.get(build.builder_name)
+            if config is None:
+                why = f"builder {build.builder_name!r} was removed from the configuration"
+            elif build.worker_name not in config.workernames:
+                why = f"worker {build.worker_name!r} no longer serves {build.builder_name!r}"
+            elif config.workerbuilddir != build.workerbuilddir:
+                why = (
+                    f"builder {build.builder_name!r} moved to directory"
+                    f" {config.workerbuilddir!r} on the worker"
+                )
+            else:
+                continue
+            log.info("build {id}: {why}; stopping it", id=build.buildid, why=why)
+            build.abandon(why)
+
     # -- builds -----------------------------------------------------------------------------
 
+    def build_started(self, build: Build) -> None:
+        self.builds.add(build)
+        self._building[(build.builder_name, build.worker_name)] += 1
+
     def build_done(self, build: Build) -> None:
+        """``build`` has ended and its end is stored: its builder may use the worker again."""
+        if build in self.builds:
+            self.builds.discard(build)
+            key = (build.builder_name, build.worker_name)
+            self._building[key] -= 1
+            if self._building[key] <= 0:
+                del self._building[key]
         self.distributor.kick()
+
+    def is_building(self, builder_name: str, worker_name: str) -> bool:
+        """Whether a build of ``builder_name`` still runs (or is finishing) on ``worker_name``."""
+        return (builder_name, worker_name) in self._building
 
     def get_build(self, buildid: int) -> Build | None:
         for build in self.builds:

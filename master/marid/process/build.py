@@ -7,14 +7,20 @@ cannot deadlock), pings the worker and sends ``startBuild`` (pipelined; a
 failure, or no answer within the connection's ``answer_window``, means RETRY
 and the worker is dropped), runs the steps in order, and finishes: the build row,
 then the request (completed, or unclaimed for a new build when the result is
-RETRY). The worker slot is freed as soon as the last step ends, before the
-bookkeeping, and the distributor is kicked at once.
+RETRY). The worker's ``max_builds`` slot is freed as soon as the last step
+ends, before the bookkeeping, and the distributor is kicked at once; the
+same builder gets the worker again only once that bookkeeping is done (see
+``BotMaster.is_building``).
 
 A step runs unless the build is stopping (a step failed with
 ``haltOnFailure``, an EXCEPTION/RETRY/CANCELLED, or ``stop``), in which case
 only ``alwaysRun`` steps still run. ``stop`` interrupts the running step (or
 gives up waiting for locks or the ping) and makes the result CANCELLED (or
-what the caller asks). Property changes made by
+what the caller asks). ``abandon`` is a stop for a build whose builder the
+worker no longer serves (a reconfig removed the builder, the worker from its
+``workernames``, or moved the builder's directory on the worker): the running
+command ends at once, without waiting for the worker, and no further step
+runs, not even ``alwaysRun`` ones. Property changes made by
 steps are written once per step (``flush_properties``).
 """
 
@@ -61,6 +67,7 @@ class Build:
         self.request = request
         self.requests = [request]
         self.worker_name = worker_name
+        self.workerbuilddir: str = builder.config.workerbuilddir  # as the worker was told
         self.connection = connection
         self.worker_info: Mapping[str, Any] = connection.info
         self.buildid = 0
@@ -84,6 +91,7 @@ class Build:
         self._slot_freed = False
         self._lock_wait: defer.Deferred[None] | None = None
         self._ping_wait: defer.Deferred[Any] | None = None
+        self.abandoned = False
         self.status: str | None = None  # the final status line when not just the result
 
     @property
@@ -172,6 +180,15 @@ class Build:
             self._lock_wait.cancel()  # the registry withdraws the request
         if self._ping_wait is not None and not self._ping_wait.called:
             self._ping_wait.cancel()  # a worker that does not answer must not delay the stop
+
+    def abandon(self, reason: str) -> None:
+        """Stop the build for good: its builder is gone from the worker (see the module doc)."""
+        if self.abandoned:
+            return
+        self.abandoned = True
+        self.stop(reason, CANCELLED)
+        if self.current_step is not None:
+            self.current_step.abandon(self.stopped or reason)
 
     # -- the lifecycle -------------------------------------------------------------------
 
@@ -273,7 +290,7 @@ class Build:
         results: Results = SUCCESS
         terminate = False
         for step in self.steps:
-            if (terminate or self.stopped is not None) and not step.alwaysRun:
+            if self.abandoned or ((terminate or self.stopped is not None) and not step.alwaysRun):
                 continue
             if not self.connection.is_connected:
                 results = RETRY

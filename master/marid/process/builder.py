@@ -2,12 +2,21 @@
 
 The distributor asks a builder which of its workers can take a build now
 (attached with this builder, not paused or stopping, below ``max_builds``,
-``canStartBuild`` agreeing, build locks free), which pending request to run
+not already running a build of this builder, ``canStartBuild`` agreeing,
+build locks free), which pending request to run
 next (``nextBuild``, else priority then age) and on which worker
 (``nextWorker``, else the least busy). ``start_build`` counts the worker slot
 at once, runs the ``Build`` in the background and registers it with the
-master so a clean shutdown waits for it; ``build_ended`` frees the slot and
-kicks the distributor.
+botmaster (which builder runs on which worker) and the master (so a clean
+shutdown waits for it); ``build_ended`` frees the ``max_builds`` slot and
+kicks the distributor, and the worker takes the builder's next build once
+the botmaster has forgotten the build (its end stored).
+
+A worker runs at most one build of a builder at a time, as in Buildbot:
+both ``marid-worker`` and ``buildbot-worker`` keep one command per builder,
+in one directory, and a second build would run in the first one's
+directory (``buildbot-worker`` kills the first build's command,
+``marid-worker`` refuses the second's).
 
 For ``c['prioritizeBuilders']`` a builder has Buildbot's ``name``,
 ``getOldestRequestTime()`` and ``getNewestCompleteTime()`` (awaitable).
@@ -99,7 +108,7 @@ class Builder:
             return []
         found = []
         for name in self.config.workernames:
-            if not workers.can_start_build(name):
+            if not workers.can_start_build(name) or self.botmaster.is_building(self.name, name):
                 continue
             conn = workers.get_connection(name)
             if conn is None or self.name not in conn.builders:
@@ -159,10 +168,18 @@ class Builder:
         conn = workers.get_connection(worker_name) if workers is not None else None
         if conn is None or workers is None:
             return None
+        if self.botmaster.is_building(self.name, worker_name):
+            log.error(
+                "not starting request {brid}: worker {worker} still runs a build of {builder}",
+                brid=request.id,
+                worker=worker_name,
+                builder=self.name,
+            )
+            return None
         build = Build(self.master, self, request, worker_name, conn)
         self.building.append(build)
         workers.build_started(worker_name)
-        self.botmaster.builds.add(build)
+        self.botmaster.build_started(build)
         d = defer.Deferred.fromCoroutine(build.run())
         self.master.running_builds.add(d)
         d.addBoth(lambda _: self._forget(build, d))
@@ -170,7 +187,6 @@ class Builder:
 
     def _forget(self, build: Build, d: defer.Deferred[Any]) -> None:
         self.master.running_builds.discard(d)
-        self.botmaster.builds.discard(build)
         self.botmaster.build_done(build)
 
     def build_ended(self, build: Build) -> None:

@@ -246,6 +246,12 @@ class BuildStep(StepArguments, ConfigObject):
         if self._command is not None:
             self.build.background(self._command.interrupt(reason))
 
+    def abandon(self, reason: str) -> None:
+        """Interrupt the step and stop waiting for its running command (see ``Build.abandon``)."""
+        self.interrupt(reason)
+        if self._command is not None:
+            self._command.abandon()
+
     @property
     def interrupted(self) -> bool:
         return self._interrupted is not None

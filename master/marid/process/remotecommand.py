@@ -136,6 +136,18 @@ class RemoteCommand(pb.Referenceable):
         except (pb.Error, pb.RemoteError, pb.PBConnectionLost) as error:
             log.info("interrupting {name} failed: {error}", name=self.name, error=error)
 
+    def abandon(self) -> None:
+        """Stop waiting for the worker: the command ends now, as interrupted.
+
+        For a builder the worker no longer serves: both ``marid-worker`` and
+        ``buildbot-worker`` kill such a command without reporting its end.
+        A ``complete`` that still arrives is ignored.
+        """
+        if self._done is None or self._done.called:
+            return
+        self.result.interrupted = True
+        self._done.callback(self.result)
+
     # -- called by the worker ---------------------------------------------------
 
     def remote_update(self, updates: list[Any]) -> int | defer.Deferred[int]:

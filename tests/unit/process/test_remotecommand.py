@@ -104,3 +104,15 @@ def test_complete_with_a_failure_raises() -> None:
     start(RemoteCommand("shell", {}), conn).addErrback(lambda f: failures.append(f.value))
     conn.complete(conn.started[0], failure="boom")
     assert isinstance(failures[0], RemoteCommandError)
+
+
+def test_an_abandoned_command_ends_at_once_as_interrupted_and_a_late_complete_is_ignored() -> None:
+    conn = FakeConnection()
+    cmd = RemoteCommand("shell", {})
+    running = start(cmd, conn)
+    cmd.abandon()
+    assert running.called and running.result.interrupted and not running.result.succeeded
+    assert conn._watchers == []  # it no longer watches the connection
+    conn.send(conn.started[0], {"rc": 0})
+    conn.complete(conn.started[0])
+    assert running.result.interrupted

@@ -175,7 +175,9 @@ def make_build(
         name="b1",
         builderid=1,
         botmaster=botmaster,
-        config=SimpleNamespace(env={}, locks=[], factory=SimpleNamespace(workdir="build")),
+        config=SimpleNamespace(
+            env={}, locks=[], factory=SimpleNamespace(workdir="build"), workerbuilddir="b1"
+        ),
     )
     stamps = {k: dict(v) for k, v in (sourcestamps or {}).items()}
     request = BuildRequest(1, 1, 1, "b1", 0, 0, None, False, Properties(), stamps)

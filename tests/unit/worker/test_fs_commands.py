@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from twisted.internet import defer
+from twisted.spread import pb
 
 from tests.unit.worker.loopback import AttachedWorker, CommandRef, Reader
 
@@ -108,17 +109,46 @@ class SlowReader(Reader):
         return self.first if len(self.reads) == 1 else b""
 
 
-def test_a_new_command_interrupts_the_one_still_running(worker: AttachedWorker, b1: Any) -> None:
+def test_a_second_command_on_a_busy_builder_is_refused_and_the_first_goes_on(
+    worker: AttachedWorker, b1: Any
+) -> None:
     slow = SlowReader()
     first = CommandRef()
     args = {"workdir": "build", "workerdest": "f", "reader": slow, "maxsize": None, "blocksize": 8}
     worker.call(b1, "startCommand", first, "0", "downloadFile", args)
-    assert worker.bot.builders["b1"].command is not None
-    second = worker.run(b1, "mkdir", {"dir": "other"}, command_id="1")
-    assert second.values("rc") == [0]
+    with pytest.raises(
+        pb.RemoteError,
+        match=r"builder 'b1' is still running command 0 \(downloadFile, running\); "
+        r"refusing command 1 \(mkdir\): a worker runs one command per builder at a time",
+    ):
+        worker.call(b1, "startCommand", CommandRef(), "1", "mkdir", {"dir": "other"})
+    assert not (worker.basedir / "b1" / "other").exists()
+    # another builder of the same worker is not held up
+    b2 = worker.call_bot("setBuilderList", [("b1", "b1"), ("b2", "b2")])["b2"]
+    assert worker.run(b2, "mkdir", {"dir": "other"}, command_id="2").values("rc") == [0]
+    # the first command was left alone: it ends with what the master sends it
     slow.first.callback(b"late")
     worker.endpoint.flush()
-    assert first.completed == [None]
-    assert first.values("rc") == [1]
-    assert "transfer interrupted" in first.text("stderr")
-    assert "elapsed" not in first.keys
+    assert first.completed == [None] and first.values("rc") == [0]
+    assert (worker.basedir / "b1" / "build" / "f").read_bytes() == b"late"
+    # and once it has ended the builder takes commands again
+    assert worker.run(b1, "mkdir", {"dir": "other"}, command_id="3").values("rc") == [0]
+
+
+def test_a_builder_dropped_from_the_list_kills_its_command_and_refuses_new_ones(
+    worker: AttachedWorker, b1: Any
+) -> None:
+    slow = SlowReader()
+    first = CommandRef()
+    args = {"workdir": "build", "workerdest": "f", "reader": slow, "maxsize": None, "blocksize": 8}
+    worker.call(b1, "startCommand", first, "0", "downloadFile", args)
+    worker.call_bot("setBuilderList", [("b2", "b2")])
+    slow.first.callback(b"late")
+    worker.endpoint.flush()
+    assert first.completed == []  # killed without a report, as buildbot-worker does
+    with pytest.raises(
+        pb.RemoteError,
+        match=r"builder 'b1' is no longer served by this worker \(the builder was removed\); "
+        r"refusing command 1 \(mkdir\)",
+    ):
+        worker.call(b1, "startCommand", CommandRef(), "1", "mkdir", {"dir": "other"})
