@@ -7,6 +7,7 @@ The hierarchy::
           ├── UnknownWorker        no worker of that name is configured
           ├── WorkerNotConnected   the worker is not attached (or did not attach in time)
           ├── UnknownBuilder       the worker has no such builder attached
+          ├── BuilderWindowFull    every builder reference the worker allows is in use
           └── PingFailed           the worker did not answer a ping in time (or the link failed)
 
 Errors a worker itself receives over PB (a refused or rejected login) live in
@@ -28,6 +29,10 @@ class WorkerNotConnected(WorkerError):
 
 class UnknownBuilder(WorkerError):
     """The worker has not attached the builder a command was meant for."""
+
+
+class BuilderWindowFull(WorkerError):
+    """Every WorkerForBuilder reference the worker can hand out is held by a running build."""
 
 
 class PingFailed(WorkerError):

@@ -37,6 +37,9 @@ from marid.workers.state import LinkState, WorkerRecord, WorkerStore
 
 log = Logger()
 
+ATTACHED_PRINTS = 100
+"""Newly attached builders announced one ``print("attached")`` each; more get one summary."""
+
 DUPLICATE_CHECK_TIMEOUT = 10.0
 """Seconds the old connection of a duplicate login has to answer ``print``."""
 
@@ -105,7 +108,12 @@ class Sessions:
                 await self._settle_duplicate(record, old, bot)
             if record.removed or self.stopping:
                 raise LoginRefused("login refused")
-            conn = Connection(name, bot, self._clock)
+            conn = Connection(
+                name,
+                bot,
+                self._clock,
+                max_builder_references=record.config.max_builder_references,
+            )
             conn.on_shutdown_request = lambda: self.request_graceful(record)
             record.connection = conn
             record.move_to(LinkState.ATTACHING)
@@ -187,9 +195,15 @@ class Sessions:
         await self.maybe_shutdown(record)
 
     async def send_builder_list(self, record: WorkerRecord, conn: Connection) -> None:
-        """``setBuilderList`` with the record's builders; ``print`` per newly attached one."""
+        """``setBuilderList`` with the record's builders; ``print`` per newly attached one.
+
+        Past ``ATTACHED_PRINTS`` new builders one ``print`` says how many: the
+        message only goes to the worker's log, which needs no 5,000 lines of it.
+        """
         new = await conn.set_builder_list(record.builders)
-        if new:
+        if len(new) > ATTACHED_PRINTS:
+            await conn.remote_print(f"attached {len(new)} builders")
+        elif new:
             await defer.gatherResults([conn.remote_print("attached") for _ in new])
 
     async def _store_connected(

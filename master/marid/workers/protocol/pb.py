@@ -5,7 +5,9 @@ PB is untyped and dynamic; everything beyond this module is typed. It provides:
 - ``RemoteRef``: a typed handle on a remote object (a worker's Bot or one of
   its WorkerForBuilders). ``call`` never raises synchronously; it offers
   disconnect notifications, the peer's address and ways to drop the link.
-- ``WorkerBroker``: the server-side broker. It turns on TCP keepalive, drops a
+- ``WorkerBroker``: the server-side broker (a ``ReferenceBroker``, so that it
+  may hand out more than stock PB's 1,024 references: one per running
+  command). It turns on TCP keepalive, drops a
   peer whose bytes PB cannot parse (one log line with the peer's address), and
   closes connections that have not logged in after ``LOGIN_TIMEOUT`` seconds.
 - ``make_server_factory(handler, clock)``: a ``PBServerFactory`` whose portal
@@ -42,6 +44,7 @@ from twisted.spread import pb
 from zope.interface import implementer
 
 from marid.workers.protocol.memory import LocalAddress, MemoryTransport, connect_in_memory
+from marid_worker.wire import ReferenceBroker, ReferenceClientFactory
 
 log = Logger()
 
@@ -159,7 +162,7 @@ class RemoteRef:
         return RemoteRef(reference)
 
 
-class WorkerBroker(pb.Broker):
+class WorkerBroker(ReferenceBroker):
     """The server side of one worker connection."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -340,8 +343,7 @@ async def login_in_memory(
     bot: Any,
 ) -> MemorySession:
     """Log ``bot`` (a ``pb.Referenceable``) in as ``name`` without a socket."""
-    client_factory = pb.PBClientFactory()
-    client_factory.noisy = False
+    client_factory = ReferenceClientFactory()
     address = LocalAddress(name)
     server = server_factory.buildProtocol(address)
     client = client_factory.buildProtocol(address)
