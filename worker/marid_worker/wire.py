@@ -62,7 +62,7 @@ class ReferenceBroker(pb.Broker):
 
     max_references = DEFAULT_MAX_REFERENCES
 
-    def registerReference(self, object: Any) -> Any:  # noqa: A002 - PB's parameter name
+    def registerReference(self, object: Any) -> Any:
         # PB's own check reads the module-wide MAX_BROKER_REFS; the identical bookkeeping is
         # redone here with this broker's limit, so no global is changed.
         puid = object.processUniqueID()
