@@ -48,6 +48,7 @@ log = Logger()
 RESERVED_REFERENCES = 24
 """References a worker needs besides its WorkerForBuilders: its bot, and a margin."""
 
+
 def _text(value: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
@@ -116,9 +117,7 @@ class BuilderWindow:
         try:
             if name not in self.refs:
                 if name not in self.attached:
-                    raise UnknownBuilder(
-                        f"worker {self.worker!r} has no builder {name!r} attached"
-                    )
+                    raise UnknownBuilder(f"worker {self.worker!r} has no builder {name!r} attached")
                 self.switches += 1
                 await self._send(self._choose((name,)))
             return self.refs[name]

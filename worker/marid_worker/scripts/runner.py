@@ -95,8 +95,7 @@ def _add_create_worker(sub: argparse._SubParsersAction[_Parser]) -> None:
         type=int,
         default=100_000,
         metavar="N",
-        help="live PB references one connection may hold, about one per builder "
-        "(default: 100000)",
+        help="live PB references one connection may hold, about one per builder (default: 100000)",
     )
     p.add_argument(
         "--numcpus",
