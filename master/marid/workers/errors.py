@@ -8,7 +8,8 @@ The hierarchy::
           ├── WorkerNotConnected   the worker is not attached (or did not attach in time)
           ├── UnknownBuilder       the worker has no such builder attached
           ├── BuilderWindowFull    every builder reference the worker allows is in use
-          └── PingFailed           the worker did not answer a ping in time (or the link failed)
+          ├── PingFailed           the worker did not answer a ping in time (or the link failed)
+          └── BuilderListNotApplied  a reconfig's builder list was refused by connected workers
 
 Errors a worker itself receives over PB (a refused or rejected login) live in
 ``marid.workers.protocol.pb``, because they must be PB classes.
@@ -37,3 +38,7 @@ class BuilderWindowFull(WorkerError):
 
 class PingFailed(WorkerError):
     """The worker did not answer a ping; the message says why (the connection is dropped)."""
+
+
+class BuilderListNotApplied(WorkerError):
+    """Connected workers did not take a reconfig's new builder list; the message names them."""

@@ -99,8 +99,12 @@ class BuilderWindow:
                     first=next(iter(wanted.keys() - kept.keys())),
                 )
                 wanted = kept
-            self.attached = wanted
-            await self._send(self._choose(()))
+            before, self.attached = self.attached, wanted
+            try:
+                await self._send(self._choose(()))
+            except BaseException:
+                self.attached = before  # the worker still serves the builders it had
+                raise
             return [name for name in self.attached if name not in previous]
         finally:
             self._lock.release()
