@@ -56,6 +56,13 @@ def decode_info(value: Any) -> Any:
     return value
 
 
+def _unanswered(failure: Failure, window: float) -> str:
+    """Why a ping or keepalive failed, in words (a timeout's own text is a bare tuple)."""
+    if failure.check(defer.TimeoutError):
+        return f"no answer within {window:g} s"
+    return failure.getErrorMessage() or type(failure.value).__name__
+
+
 def stored_info(info: dict[str, Any]) -> dict[str, Any]:
     """The part of the worker info that is stored and published."""
     kept = {key: info.get(key) for key in STORED_INFO_KEYS}
@@ -126,11 +133,7 @@ class Connection:
         def failed(failure: Failure) -> Failure:
             if failure.check(defer.CancelledError):
                 return failure
-            reason = (
-                f"no answer within {window:g} s"
-                if failure.check(defer.TimeoutError)
-                else failure.getErrorMessage() or type(failure.value).__name__
-            )
+            reason = _unanswered(failure, window)
             if self.is_connected:
                 log.warn(
                     "worker {name} ({peer}) failed a ping ({reason}); dropping the connection",
@@ -283,14 +286,15 @@ class Connection:
         if self._keepalive_pending or not self.is_connected:
             return
         self._keepalive_pending = True
+        window = self.answer_window
         d = self.remote_print("keepalive")
-        d.addTimeout(self.answer_window, self.clock)
-        d.addCallbacks(self._keepalive_answered, self._keepalive_failed)
+        d.addTimeout(window, self.clock)
+        d.addCallbacks(self._keepalive_answered, self._keepalive_failed, errbackArgs=(window,))
 
     def _keepalive_answered(self, _: object) -> None:
         self._keepalive_pending = False
 
-    def _keepalive_failed(self, failure: Any) -> None:
+    def _keepalive_failed(self, failure: Failure, window: float) -> None:
         self._keepalive_pending = False
         if not self.is_connected:
             return
@@ -298,7 +302,7 @@ class Connection:
             "worker {name} ({peer}) did not answer a keepalive ({error}); dropping the connection",
             name=self.name,
             peer=self.peer,
-            error=failure.getErrorMessage() or failure.type.__name__,
+            error=_unanswered(failure, window),
         )
         self.abort()
 

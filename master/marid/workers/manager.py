@@ -305,6 +305,7 @@ class WorkerManager(service.Service):
         if self._store.workers.controller is self:
             self._store.workers.controller = None
         await self.listener.stop()
+        self.factory.idle_closes.stop()
         for runner in list(self._locals.values()):
             await runner.stop()
         self._locals.clear()

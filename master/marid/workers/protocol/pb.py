@@ -9,7 +9,9 @@ PB is untyped and dynamic; everything beyond this module is typed. It provides:
   may hand out more than stock PB's 1,024 references: one per running
   command). It turns on TCP keepalive, drops a
   peer whose bytes PB cannot parse (one log line with the peer's address), and
-  closes connections that have not logged in after ``LOGIN_TIMEOUT`` seconds.
+  closes connections that have not logged in after ``LOGIN_TIMEOUT`` seconds
+  (the first of a burst is logged with its peer; the rest are counted in one
+  line a minute, see ``summary.RepeatSummary``).
 - ``make_server_factory(handler, clock)``: a ``PBServerFactory`` whose portal
   checks PB's MD5 challenge/response against ``handler.password_for(name)``,
   asked at every login so that a reconfigured password applies at once, and
@@ -44,6 +46,7 @@ from twisted.spread import pb
 from zope.interface import implementer
 
 from marid.workers.protocol.memory import LocalAddress, MemoryTransport, connect_in_memory
+from marid.workers.protocol.summary import RepeatSummary
 from marid_worker.wire import ReferenceBroker, ReferenceClientFactory
 
 log = Logger()
@@ -196,11 +199,8 @@ class WorkerBroker(ReferenceBroker):
 
     def _login_timed_out(self) -> None:
         self._login_timer = None
-        log.warn(
-            "closed a connection from {peer} on the worker port: no login after {seconds:.0f} s",
-            peer=self.peer,
-            seconds=LOGIN_TIMEOUT,
-        )
+        factory: Any = self.factory
+        factory.idle_closes.note(peer=self.peer, timeout=LOGIN_TIMEOUT)
         self._drop()
 
     def dataReceived(self, data: bytes) -> None:
@@ -236,6 +236,12 @@ class WorkerServerFactory(pb.PBServerFactory):
     def __init__(self, portal: Portal, clock: IReactorTime) -> None:
         super().__init__(portal)
         self.clock = clock
+        self.idle_closes = RepeatSummary(
+            clock,
+            "closed a connection from {peer} on the worker port: no login after {timeout:.0f} s",
+            "closed {count} more connections on the worker port in {seconds:.0f} s: "
+            "no login after {timeout:.0f} s (the last from {peer})",
+        )
 
 
 def _peer_of(credentials: object) -> str:
