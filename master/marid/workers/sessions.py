@@ -234,7 +234,7 @@ class Sessions:
             reason = (
                 f"no answer within {BUILDER_LIST_TIMEOUT:g} s"
                 if isinstance(error, defer.TimeoutError)
-                else str(error).strip() or type(error).__name__
+                else str(error).strip().rstrip(".") or type(error).__name__
             )
             log.error(
                 "worker {name} ({peer}) did not take its new list of {count} builders: "
