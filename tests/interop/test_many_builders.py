@@ -108,9 +108,9 @@ async def master(
 async def attached(m: BuildMaster, old: Connection | None = None) -> tuple[Connection, float]:
     """The worker's next attached connection, and the seconds from its login to attached."""
     assert m.workers is not None
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + 120
     while True:
-        conn = await m.workers.wait_for_connection("w1", timeout=300)
+        conn = await m.workers.wait_for_connection("w1", timeout=120)
         if conn is not old:
             return conn, reactor.seconds() - conn.connected_at
         assert time.monotonic() < deadline, "the worker did not attach again"
