@@ -37,6 +37,7 @@ from marid.db.query import Query
 from marid.mq.simple import SimpleMQ
 from marid.process.botmaster import BotMaster
 from marid.schedulers.manager import SchedulerManager
+from marid.workers.errors import BuilderListNotApplied
 from marid.workers.manager import WorkerManager
 from marid.www.service import WWWService
 
@@ -192,14 +193,20 @@ class BuildMaster(service.MultiService):
             names = [str(getattr(b, "name", b)) for b in cfg.builders]
             ids = await self.data.builders.update_builder_list(self.masterid, names)
             await self._update_builder_info(cfg.builders, ids)
+        not_applied: BuilderListNotApplied | None = None
         if initial or sections & {"workers", "builders", "*"}:
-            await self.workers.reconfig_workers(cfg.workers, cfg.builders)
+            try:
+                await self.workers.reconfig_workers(cfg.workers, cfg.builders)
+            except BuilderListNotApplied as error:
+                not_applied = error  # the rest still applies; the reconfig then fails with it
         if initial or sections & {"schedulers", "builders", "validation", "*"}:
             assert self.scheduler_manager is not None
             await self.scheduler_manager.reconfig(cfg)
         self.config = cfg
         if self.botmaster is not None and (initial or sections & {"builders", "*"}):
             await self.botmaster.reconfig(cfg)
+        if not_applied is not None:
+            raise not_applied
         return sections
 
     async def _update_builder_info(self, builders: list[Any], ids: dict[str, int]) -> None:
@@ -257,7 +264,8 @@ class BuildMaster(service.MultiService):
             try:
                 await self.apply_config(cfg)
             except Exception as error:
-                log.failure("reconfig could not be applied")
+                if not isinstance(error, BuilderListNotApplied):  # its message says it all
+                    log.failure("reconfig could not be applied")
                 log.error(RECONFIG_FAILED + ": {error}", error=error)
                 return False
             applied = ", ".join(changed_keys(old, cfg)) or "nothing changed"

@@ -28,7 +28,7 @@ from marid_worker.builder import WorkerForBuilder
 from marid_worker.errors import CommandArgumentError
 from marid_worker.info import INFO_DIR, worker_commands, worker_info
 from marid_worker.reactors import ProcessReactor
-from marid_worker.wire import Exposed
+from marid_worker.wire import DEFAULT_MAX_REFERENCES, Exposed
 
 SHUTDOWN_DELAY = 0.2
 
@@ -44,12 +44,14 @@ class Bot(Exposed):
         on_shutdown: Callable[[], None],
         numcpus: int | None = None,
         delete_leftover_dirs: bool = False,
+        max_references: int = DEFAULT_MAX_REFERENCES,
     ):
         self.basedir = basedir
         self._reactor = reactor
         self._on_shutdown = on_shutdown
         self._numcpus = numcpus
         self._delete_leftover_dirs = delete_leftover_dirs
+        self._max_references = max_references
         self.builders: dict[str, WorkerForBuilder] = {}
 
     def remote_print(self, message: Any) -> None:
@@ -57,7 +59,10 @@ class Bot(Exposed):
 
     def remote_getWorkerInfo(self) -> dict[str, Any]:
         return worker_info(
-            self.basedir, numcpus=self._numcpus, delete_leftover_dirs=self._delete_leftover_dirs
+            self.basedir,
+            numcpus=self._numcpus,
+            delete_leftover_dirs=self._delete_leftover_dirs,
+            max_references=self._max_references,
         )
 
     def remote_getCommands(self) -> dict[str, str]:

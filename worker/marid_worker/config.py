@@ -40,6 +40,7 @@ class WorkerConfig:
     log_size: int = 10_000_000
     log_count: int = 10
     numcpus: int | None = None
+    max_references: int = 100_000
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -52,6 +53,7 @@ class WorkerConfig:
         _at_least("maxdelay", self.maxdelay, 1)
         _at_least("log-size", self.log_size, 1)
         _at_least("log-count", self.log_count, 0)
+        _at_least("max-references", self.max_references, 16)
         if self.maxretries is not None:
             _at_least("maxretries", self.maxretries, 0)
         if self.numcpus is not None:

@@ -31,7 +31,14 @@ from twisted.logger import Logger
 
 from marid_worker.bot import Bot
 from marid_worker.reactors import Clock, sleep
-from marid_worker.wire import Session, UnauthorizedLogin, call, connect, is_connection_error
+from marid_worker.wire import (
+    DEFAULT_MAX_REFERENCES,
+    Session,
+    UnauthorizedLogin,
+    call,
+    connect,
+    is_connection_error,
+)
 
 log = Logger()
 
@@ -59,6 +66,7 @@ class Connector:
         initial_delay: float = 1.0,
         factor: float = 2.0,
         jitter: Callable[[], float] = random.random,
+        max_references: int = DEFAULT_MAX_REFERENCES,
     ):
         self._clock = clock
         self._endpoint = endpoint
@@ -71,6 +79,7 @@ class Connector:
         self._initial_delay = initial_delay
         self._factor = factor
         self._jitter = jitter
+        self._max_references = max_references
         self.state = State.STOPPED
         self.failures = 0
         self.session: Session | None = None
@@ -153,7 +162,13 @@ class Connector:
     async def _attempt(self) -> Session | None:
         log.info("connecting to the master as {name}", name=self._name)
         attempt = Deferred.fromCoroutine(
-            connect(self._endpoint, self._name, self._password, self._bot)
+            connect(
+                self._endpoint,
+                self._name,
+                self._password,
+                self._bot,
+                max_references=self._max_references,
+            )
         )
         try:
             session: Session = await self._wait(attempt)

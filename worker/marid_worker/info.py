@@ -6,7 +6,11 @@
   ``os_version_id``, ``os_pretty_name``...);
 - ``environ``, ``system`` (``os.name``), ``basedir``, ``numcpus``, ``version``;
 - ``worker_commands``: every command name with :data:`COMMAND_VERSION`;
-- ``delete_leftover_dirs``.
+- ``delete_leftover_dirs``;
+- ``pb_max_references``: how many live PB references this worker's connection
+  may hand out (``--max-references``). A master may then hold one
+  ``WorkerForBuilder`` per builder up to that number; a worker that does not
+  say (``buildbot-worker``) has stock PB's 1,024.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from marid_worker import __version__
 from marid_worker.commands import COMMAND_VERSION, COMMANDS
 
 INFO_DIR = "info"
+MAX_REFERENCES_KEY = "pb_max_references"
 OS_RELEASE_FILES = ("/etc/os-release", "/usr/lib/os-release")
 
 
@@ -66,7 +71,11 @@ def read_os_release(paths: Iterable[str] = OS_RELEASE_FILES) -> dict[str, str]:
 
 
 def worker_info(
-    basedir: Path, *, numcpus: int | None = None, delete_leftover_dirs: bool = False
+    basedir: Path,
+    *,
+    numcpus: int | None = None,
+    delete_leftover_dirs: bool = False,
+    max_references: int | None = None,
 ) -> dict[str, Any]:
     info: dict[str, Any] = {}
     info.update(read_info_dir(basedir))
@@ -78,6 +87,8 @@ def worker_info(
     info["version"] = __version__
     info["worker_commands"] = worker_commands()
     info["delete_leftover_dirs"] = delete_leftover_dirs
+    if max_references is not None:
+        info[MAX_REFERENCES_KEY] = max_references
     return info
 
 

@@ -75,6 +75,7 @@ class Worker:
             on_shutdown=lambda: self._exit(0),
             numcpus=config.numcpus,
             delete_leftover_dirs=config.delete_leftover_dirs,
+            max_references=config.max_references,
         )
         self.connector = Connector(
             reactor,
@@ -85,6 +86,7 @@ class Worker:
             keepalive=config.keepalive,
             maxdelay=config.maxdelay,
             maxretries=config.maxretries,
+            max_references=config.max_references,
         )
         self.connector.on_gave_up = lambda: self._exit(1)
         self._stamp_timer: IDelayedCall | None = None

@@ -9,6 +9,13 @@ base class of the objects the master calls (``remote_*`` methods).
 
 Errors a ``remote_*`` method raises on purpose derive from :class:`MasterFacingError`
 (a ``pb.Error``): PB sends them to the master without logging a traceback here.
+
+:class:`ReferenceBroker` is the PB broker both sides of Marid use. Stock PB
+lets one connection hand out at most ``pb.MAX_BROKER_REFS`` (1024) live
+references, counted on the side that *sends* them; one ``WorkerForBuilder``
+each is what limits a stock worker to about 1,023 builders. This broker has
+its own limit, ``max_references`` (:data:`DEFAULT_MAX_REFERENCES` unless the
+factory says otherwise), and refuses past it with the same ``pb.Error``.
 """
 
 from __future__ import annotations
@@ -25,8 +32,11 @@ from twisted.python.failure import Failure
 from twisted.spread import pb
 
 __all__ = [
+    "DEFAULT_MAX_REFERENCES",
     "Exposed",
     "MasterFacingError",
+    "ReferenceBroker",
+    "ReferenceClientFactory",
     "RemoteRef",
     "Session",
     "UnauthorizedLogin",
@@ -38,6 +48,52 @@ __all__ = [
 
 Exposed = pb.Referenceable
 """Base class of objects whose ``remote_*`` methods the master calls."""
+
+
+DEFAULT_MAX_REFERENCES = 100_000
+"""Live references one connection may hand out (one per builder, command, file transfer)."""
+
+STOCK_MAX_REFERENCES: int = pb.MAX_BROKER_REFS
+"""What a peer on stock PB (``buildbot-worker``, a Buildbot master) allows itself."""
+
+
+class ReferenceBroker(pb.Broker):
+    """A ``pb.Broker`` whose limit on live local references is ``max_references``."""
+
+    max_references = DEFAULT_MAX_REFERENCES
+
+    def registerReference(self, object: Any) -> Any:
+        # PB's own check reads the module-wide MAX_BROKER_REFS; the identical bookkeeping is
+        # redone here with this broker's limit, so no global is changed.
+        puid = object.processUniqueID()
+        luid = self.luids.get(puid)
+        if luid is not None:
+            self.localObjects[luid].incref()
+            return luid
+        if len(self.localObjects) >= self.max_references:
+            raise pb.Error(
+                f"Maximum PB reference count exceeded ({self.max_references} live references)"
+            )
+        luid = self.newLocalID()
+        self.localObjects[luid] = pb.Local(object)
+        self.luids[puid] = luid
+        return luid
+
+
+class ReferenceClientFactory(pb.PBClientFactory):
+    """``pb.PBClientFactory`` whose brokers are :class:`ReferenceBroker`\\ s."""
+
+    protocol = ReferenceBroker
+    noisy = False  # one "Starting factory" log line per attempt helps nobody
+
+    def __init__(self, max_references: int = DEFAULT_MAX_REFERENCES) -> None:
+        super().__init__()
+        self.max_references = max_references
+
+    def buildProtocol(self, addr: Any) -> Any:
+        broker = super().buildProtocol(addr)
+        broker.max_references = self.max_references
+        return broker
 
 
 class MasterFacingError(pb.Error):
@@ -109,7 +165,12 @@ class Session:
 
 
 async def connect(
-    endpoint: IStreamClientEndpoint, name: str, password: str, bot: Exposed
+    endpoint: IStreamClientEndpoint,
+    name: str,
+    password: str,
+    bot: Exposed,
+    *,
+    max_references: int = DEFAULT_MAX_REFERENCES,
 ) -> Session:
     """Connect ``endpoint``, log in as ``name`` with ``bot`` as the mind, return the session.
 
@@ -119,8 +180,7 @@ async def connect(
     Raises :class:`UnauthorizedLogin` for a refused login (the connection is
     closed first) and the endpoint's error when it cannot connect.
     """
-    factory = pb.PBClientFactory()
-    factory.noisy = False  # one "Starting factory" log line per attempt helps nobody
+    factory = ReferenceClientFactory(max_references)
     broker: Any = await endpoint.connect(cast(IProtocolFactory, factory))
     enable_keepalive(broker.transport)
     try:

@@ -195,6 +195,8 @@ class Build:
     async def run(self) -> Results:
         data = self.master_data
         requeue = False
+        # The worker may hold only so many builder references; this one stays while it builds.
+        release_builder = self.connection.hold_builder(self.builder_name)
         try:
             self.buildid, self.number = await data.builds.add_build(
                 self.builder.builderid,
@@ -222,6 +224,7 @@ class Build:
             )
             self.results = Results.EXCEPTION
             self.status = redact(f"exception: {error}", self.properties.secrets_used)
+        release_builder()
         requeue = self.results == RETRY
         self._free_slot()
         await self._finish(requeue)

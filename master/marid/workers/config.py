@@ -22,6 +22,7 @@ from marid.config.origin import ConfigObject
 
 DEFAULT_KEEPALIVE_INTERVAL = 3600
 DEFAULT_MISSING_TIMEOUT = 3600
+DEFAULT_MAX_BUILDER_REFERENCES = 1000
 
 _OPTIONS = (
     "max_builds",
@@ -32,6 +33,7 @@ _OPTIONS = (
     "locks",
     "keepalive_interval",
     "machine_name",
+    "max_builder_references",
 )
 
 
@@ -54,9 +56,11 @@ class AbstractWorker(ConfigObject):
         locks: Any = None,
         keepalive_interval: Any = DEFAULT_KEEPALIVE_INTERVAL,
         machine_name: Any = None,
+        max_builder_references: Any = DEFAULT_MAX_BUILDER_REFERENCES,
         **unknown: Any,
     ) -> None:
         self.name = name
+        self.max_builder_references = max_builder_references
         self.max_builds = max_builds
         self.notify_on_missing = notify_on_missing
         self.missing_timeout = missing_timeout
@@ -125,6 +129,9 @@ class AbstractWorker(ConfigObject):
                 error(f"{option} names must all be str")
         if self.locks is not None and not isinstance(self.locks, list | tuple):
             error(f"locks must be a list, not {type_name(self.locks)}")
+        refs = self.max_builder_references
+        if not (isinstance(refs, int) and not isinstance(refs, bool) and refs >= 1):
+            error(f"max_builder_references must be an int of at least 1, not {refs!r}")
         if self.machine_name is not None and not isinstance(self.machine_name, str):
             error(f"machine_name must be a str or None, not {type_name(self.machine_name)}")
 
@@ -154,7 +161,8 @@ class Worker(AbstractWorker):
 
     ``Worker(name, password, max_builds=None, notify_on_missing=None,
     missing_timeout=3600, properties=None, defaultProperties=None, locks=None,
-    keepalive_interval=3600, machine_name=None)``
+    keepalive_interval=3600, machine_name=None, max_builder_references=1000)``;
+    the last is Marid's: see ``marid.workers.window``.
     """
 
     def __init__(
@@ -169,6 +177,7 @@ class Worker(AbstractWorker):
         locks: Any = None,
         keepalive_interval: Any = DEFAULT_KEEPALIVE_INTERVAL,
         machine_name: Any = None,
+        max_builder_references: Any = DEFAULT_MAX_BUILDER_REFERENCES,
         **unknown: Any,
     ) -> None:
         super().__init__(
@@ -181,6 +190,7 @@ class Worker(AbstractWorker):
             locks=locks,
             keepalive_interval=keepalive_interval,
             machine_name=machine_name,
+            max_builder_references=max_builder_references,
             **unknown,
         )
         self.password = password

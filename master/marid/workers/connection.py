@@ -2,7 +2,8 @@
 
 It wraps the worker's Bot reference with typed calls in the protocol's own
 terms (``print``, ``getWorkerInfo``, ``setBuilderList``, ``startCommand``...),
-keeps the WorkerForBuilder references that ``setBuilderList`` returned, sends
+keeps the WorkerForBuilder references that ``setBuilderList`` returned (in a
+``BuilderWindow``, which stays within what the worker's PB allows), sends
 the master's keepalives, and tells whoever asked when the link goes away.
 
 Thin calls that are one remote call (``remote_print``, ``start_command``...)
@@ -24,8 +25,10 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from marid.workers.errors import PingFailed, UnknownBuilder
+from marid.workers.config import DEFAULT_MAX_BUILDER_REFERENCES
+from marid.workers.errors import PingFailed
 from marid.workers.protocol.pb import RemoteRef, is_connection_lost, is_no_such_method
+from marid.workers.window import BuilderWindow, window_size
 
 log = Logger()
 
@@ -53,6 +56,13 @@ def decode_info(value: Any) -> Any:
     return value
 
 
+def _unanswered(failure: Failure, window: float) -> str:
+    """Why a ping or keepalive failed, in words (a timeout's own text is a bare tuple)."""
+    if failure.check(defer.TimeoutError):
+        return f"no answer within {window:g} s"
+    return failure.getErrorMessage() or type(failure.value).__name__
+
+
 def stored_info(info: dict[str, Any]) -> dict[str, Any]:
     """The part of the worker info that is stored and published."""
     kept = {key: info.get(key) for key in STORED_INFO_KEYS}
@@ -63,13 +73,21 @@ def stored_info(info: dict[str, Any]) -> dict[str, Any]:
 class Connection:
     """A logged-in worker: its bot, its builders, its liveness."""
 
-    def __init__(self, name: str, bot: RemoteRef, clock: IReactorTime) -> None:
+    def __init__(
+        self,
+        name: str,
+        bot: RemoteRef,
+        clock: IReactorTime,
+        *,
+        max_builder_references: int = DEFAULT_MAX_BUILDER_REFERENCES,
+    ) -> None:
         self.name = name
         self.bot = bot
         self.clock = clock
         self.peer = bot.peer
         self.info: dict[str, Any] = {}
-        self.builders: dict[str, RemoteRef] = {}
+        self.max_builder_references = max_builder_references
+        self.window = BuilderWindow(name, bot, max_builder_references, may_switch=True)
         self.connected_at = clock.seconds()
         self.last_keepalive: float | None = None
         self.on_shutdown_request: Callable[[], None] | None = None
@@ -84,6 +102,11 @@ class Connection:
     @property
     def is_connected(self) -> bool:
         return not self._lost and self.bot.is_connected
+
+    @property
+    def builders(self) -> dict[str, str]:
+        """The builders attached on this worker: name -> builddir."""
+        return self.window.attached
 
     # -- master -> worker ----------------------------------------------------------
 
@@ -110,11 +133,7 @@ class Connection:
         def failed(failure: Failure) -> Failure:
             if failure.check(defer.CancelledError):
                 return failure
-            reason = (
-                f"no answer within {window:g} s"
-                if failure.check(defer.TimeoutError)
-                else failure.getErrorMessage() or type(failure.value).__name__
-            )
+            reason = _unanswered(failure, window)
             if self.is_connected:
                 log.warn(
                     "worker {name} ({peer}) failed a ping ({reason}); dropping the connection",
@@ -137,6 +156,8 @@ class Connection:
                 raise
             info = await self._legacy_info()
         self.info = decode_info(info) if isinstance(info, dict) else {}
+        size, may_switch = window_size(self.info, self.max_builder_references)
+        self.window.size, self.window.may_switch = size, may_switch
         return self.info
 
     async def _legacy_info(self) -> dict[str, Any]:
@@ -152,26 +173,22 @@ class Connection:
 
     async def set_builder_list(self, builders: list[tuple[str, str]]) -> list[str]:
         """Tell the worker its ``(builder name, builddir)`` list; return newly attached names."""
-        answer = await self.bot.call("setBuilderList", [tuple(pair) for pair in builders])
-        refs = answer if isinstance(answer, dict) else {}
-        previous = set(self.builders)
-        self.builders = {decode_info(name): self.bot.wrap(ref) for name, ref in refs.items()}
-        return [name for name in self.builders if name not in previous]
+        return await self.window.set_builders(builders)
 
-    def _builder(self, builder_name: str) -> RemoteRef:
-        try:
-            return self.builders[builder_name]
-        except KeyError:
-            raise UnknownBuilder(
-                f"worker {self.name!r} has no builder {builder_name!r} attached"
-            ) from None
+    def hold_builder(self, builder_name: str) -> Callable[[], None]:
+        """Keep the builder's reference (a build runs on it); call the result to let go."""
+        return self.window.hold(builder_name)
+
+    def _on_builder(self, builder_name: str, method: str, *args: Any) -> defer.Deferred[Any]:
+        async def send() -> Any:
+            wfb = await self.window.ref(builder_name)
+            return await wfb.call(method, *args)
+
+        return defer.Deferred.fromCoroutine(send())
 
     def start_build(self, builder_name: str) -> defer.Deferred[Any]:
         """``startBuild`` on the builder's WorkerForBuilder (a no-op that old masters sent)."""
-        try:
-            return self._builder(builder_name).call("startBuild")
-        except UnknownBuilder as error:
-            return defer.fail(error)
+        return self._on_builder(builder_name, "startBuild")
 
     def start_command(
         self,
@@ -182,20 +199,14 @@ class Connection:
         args: dict[str, Any],
     ) -> defer.Deferred[Any]:
         """Start ``command_name`` on the worker; updates go to ``command_ref`` (a Referenceable)."""
-        try:
-            wfb = self._builder(builder_name)
-        except UnknownBuilder as error:
-            return defer.fail(error)
-        return wfb.call("startCommand", command_ref, command_id, command_name, args)
+        return self._on_builder(
+            builder_name, "startCommand", command_ref, command_id, command_name, args
+        )
 
     def interrupt_command(
         self, builder_name: str, command_id: str, why: str
     ) -> defer.Deferred[Any]:
-        try:
-            wfb = self._builder(builder_name)
-        except UnknownBuilder as error:
-            return defer.fail(error)
-        return wfb.call("interruptCommand", command_id, why)
+        return self._on_builder(builder_name, "interruptCommand", command_id, why)
 
     def remote_shutdown(self) -> defer.Deferred[None]:
         """Ask the worker process to stop; a connection that drops meanwhile counts as done."""
@@ -275,14 +286,15 @@ class Connection:
         if self._keepalive_pending or not self.is_connected:
             return
         self._keepalive_pending = True
+        window = self.answer_window
         d = self.remote_print("keepalive")
-        d.addTimeout(self.answer_window, self.clock)
-        d.addCallbacks(self._keepalive_answered, self._keepalive_failed)
+        d.addTimeout(window, self.clock)
+        d.addCallbacks(self._keepalive_answered, self._keepalive_failed, errbackArgs=(window,))
 
     def _keepalive_answered(self, _: object) -> None:
         self._keepalive_pending = False
 
-    def _keepalive_failed(self, failure: Any) -> None:
+    def _keepalive_failed(self, failure: Failure, window: float) -> None:
         self._keepalive_pending = False
         if not self.is_connected:
             return
@@ -290,7 +302,7 @@ class Connection:
             "worker {name} ({peer}) did not answer a keepalive ({error}); dropping the connection",
             name=self.name,
             peer=self.peer,
-            error=failure.getErrorMessage() or failure.type.__name__,
+            error=_unanswered(failure, window),
         )
         self.abort()
 

@@ -5,7 +5,9 @@ The master creates one and keeps it as ``master.workers``. It owns:
 - the registry of configured workers (``WorkerRecord`` per name), which a
   reconfig adds to, removes from (closing the connection and dropping the
   database rows) or changes (password, properties, max_builds, keepalive)
-  without a restart; builder lists that changed are sent again;
+  without a restart; builder lists that changed are sent again, and a
+  reconfig waits for the connected workers' answers: ``BuilderListNotApplied``
+  (after everything else is applied) when any refused its new list;
 - the PB listener on ``c['protocols']['pb']['port']`` and the in-process
   runners of ``LocalWorker`` entries;
 - the controls behind ``POST /api/v2/workers/N``: ``pause``, ``unpause``,
@@ -31,7 +33,7 @@ from twisted.logger import Logger
 from marid.data.errors import ConflictError, InvalidControlError
 from marid.workers.config import AbstractWorker, LocalWorker
 from marid.workers.connection import Connection
-from marid.workers.errors import UnknownWorker, WorkerNotConnected
+from marid.workers.errors import BuilderListNotApplied, UnknownWorker, WorkerNotConnected
 from marid.workers.local import BotFactory, LocalWorkerRunner, default_bot
 from marid.workers.protocol.listener import PBListener
 from marid.workers.protocol.pb import make_server_factory
@@ -116,15 +118,20 @@ class WorkerManager(service.Service):
                 record.builderids = builderids
             keep.append(workerid)
         await self._store.workers.deconfigure_all_except(self.masterid, keep)
-        for record in resend:
-            conn = record.attached
-            if conn is not None:
-                self.sessions.track(
-                    self.sessions.send_builder_list(record, conn), f"{record.name} builder list"
-                )
+        sends = [
+            defer.Deferred.fromCoroutine(self.sessions.resend_builder_list(record, conn))
+            for record in resend
+            if (conn := record.attached) is not None
+        ]
         for record in added:
             if isinstance(record.config, LocalWorker):
                 self._start_local(record.name, record.config)
+        refused = [reason for reason in await defer.gatherResults(sends) if reason is not None]
+        if refused:
+            raise BuilderListNotApplied(
+                "the new builder list could not be applied to "
+                f"{len(refused)} connected worker(s): " + "; ".join(refused)
+            )
 
     async def _load(self, record: WorkerRecord) -> None:
         workerid = await self.sessions.workerid(record)
@@ -298,6 +305,7 @@ class WorkerManager(service.Service):
         if self._store.workers.controller is self:
             self._store.workers.controller = None
         await self.listener.stop()
+        self.factory.idle_closes.stop()
         for runner in list(self._locals.values()):
             await runner.stop()
         self._locals.clear()

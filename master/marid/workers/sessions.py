@@ -32,10 +32,21 @@ from twisted.python.failure import Failure
 
 from marid.workers.config import LocalWorker
 from marid.workers.connection import Connection, stored_info
-from marid.workers.protocol.pb import LoginRefused, LoginRejected, RemoteRef
+from marid.workers.protocol.pb import (
+    LoginRefused,
+    LoginRejected,
+    RemoteRef,
+    is_connection_lost,
+)
 from marid.workers.state import LinkState, WorkerRecord, WorkerStore
 
 log = Logger()
+
+ATTACHED_PRINTS = 100
+"""Newly attached builders announced one ``print("attached")`` each; more get one summary."""
+
+BUILDER_LIST_TIMEOUT = 30.0
+"""Seconds a worker has to answer ``setBuilderList``."""
 
 DUPLICATE_CHECK_TIMEOUT = 10.0
 """Seconds the old connection of a duplicate login has to answer ``print``."""
@@ -105,7 +116,12 @@ class Sessions:
                 await self._settle_duplicate(record, old, bot)
             if record.removed or self.stopping:
                 raise LoginRefused("login refused")
-            conn = Connection(name, bot, self._clock)
+            conn = Connection(
+                name,
+                bot,
+                self._clock,
+                max_builder_references=record.config.max_builder_references,
+            )
             conn.on_shutdown_request = lambda: self.request_graceful(record)
             record.connection = conn
             record.move_to(LinkState.ATTACHING)
@@ -187,10 +203,50 @@ class Sessions:
         await self.maybe_shutdown(record)
 
     async def send_builder_list(self, record: WorkerRecord, conn: Connection) -> None:
-        """``setBuilderList`` with the record's builders; ``print`` per newly attached one."""
-        new = await conn.set_builder_list(record.builders)
-        if new:
+        """``setBuilderList`` with the record's builders; ``print`` per newly attached one.
+
+        Past ``ATTACHED_PRINTS`` new builders one ``print`` says how many: the
+        message only goes to the worker's log, which needs no 5,000 lines of it.
+        """
+        d = defer.Deferred.fromCoroutine(conn.set_builder_list(record.builders))
+        new = await d.addTimeout(BUILDER_LIST_TIMEOUT, self._clock)
+        if len(new) > ATTACHED_PRINTS:
+            await conn.remote_print(f"attached {len(new)} builders")
+        elif new:
             await defer.gatherResults([conn.remote_print("attached") for _ in new])
+
+    async def resend_builder_list(self, record: WorkerRecord, conn: Connection) -> str | None:
+        """Send a reconfig's builder list to an attached worker; the reason if it was refused.
+
+        A connection lost meanwhile is no refusal: the list goes out when the worker attaches
+        again. On a refusal the worker keeps serving the builders it had.
+        """
+        try:
+            await self.send_builder_list(record, conn)
+        except Exception as error:
+            if not conn.is_connected or is_connection_lost(error):
+                log.info(
+                    "worker {name} went away before it took its new builder list; "
+                    "it gets it when it attaches again",
+                    name=record.name,
+                )
+                return None
+            reason = (
+                f"no answer within {BUILDER_LIST_TIMEOUT:g} s"
+                if isinstance(error, defer.TimeoutError)
+                else str(error).strip().rstrip(".") or type(error).__name__
+            )
+            log.error(
+                "worker {name} ({peer}) did not take its new list of {count} builders: "
+                "{reason}; it keeps its previous {kept} builders",
+                name=record.name,
+                peer=conn.peer,
+                count=len(record.builders),
+                reason=reason,
+                kept=len(conn.builders),
+            )
+            return f"worker {record.name!r}: {reason}"
+        return None
 
     async def _store_connected(
         self, record: WorkerRecord, conn: Connection, info: dict[str, Any]

@@ -62,6 +62,8 @@ def test_create_worker_writes_a_private_config_and_the_info_files(tmp_path: Path
         "3",
         "--numcpus",
         "2",
+        "--max-references",
+        "5000",
         str(basedir),
         "ci.example:9000",
         "w1",
@@ -87,6 +89,7 @@ def test_create_worker_writes_a_private_config_and_the_info_files(tmp_path: Path
         "log_size": 5000,
         "log_count": 3,
         "numcpus": 2,
+        "max_references": 5000,
     }
     assert (basedir / "info" / "admin").read_text().strip()
     assert (basedir / "info" / "host").read_text().strip()

@@ -140,9 +140,15 @@ class WorkerClient:
     """One worker connected to a server factory through ``iosim``, from a given peer address."""
 
     def __init__(
-        self, server_factory: Any, clock: task.Clock, *, host: str = "127.0.0.7", port: int = 40001
+        self,
+        server_factory: Any,
+        clock: task.Clock,
+        *,
+        host: str = "127.0.0.7",
+        port: int = 40001,
+        factory: pb.PBClientFactory | None = None,
     ) -> None:
-        self.factory = pb.PBClientFactory()
+        self.factory = factory or pb.PBClientFactory()
         self.server = server_factory.buildProtocol(IPv4Address("TCP", host, port))
         self.client = self.factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 9989))
         self.server_transport = iosim.FakeTransport(

@@ -80,3 +80,24 @@ def test_a_reread_config_with_the_same_workers_changes_nothing(tmp_path: Path) -
     assert changed_sections(first, second) == set()
     third = load(tmp_path, text.replace("'pw'", "'new'"))
     assert changed_sections(first, third) == {"workers"}
+
+
+def test_max_builder_references_is_a_positive_int(tmp_path: Path) -> None:
+    errors = errors_of(
+        tmp_path,
+        HEADER
+        + "c['workers'] = [\n"
+        + "    worker.Worker('w1', 'pw', max_builder_references=0),\n"
+        + "    worker.Worker('w2', 'pw', max_builder_references='many'),\n"
+        + "    worker.Worker('w3', 'pw', max_builder_references=500),\n"
+        + "]\n",
+    )
+
+    assert [(e.lineno, e.key, e.message) for e in errors] == [
+        (4, "workers", "Worker 'w1': max_builder_references must be an int of at least 1, not 0"),
+        (
+            5,
+            "workers",
+            "Worker 'w2': max_builder_references must be an int of at least 1, not 'many'",
+        ),
+    ]

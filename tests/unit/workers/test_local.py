@@ -178,3 +178,23 @@ def test_a_gracefully_stopped_local_worker_stays_down(
     settle(clock)
 
     assert manager.connected_names() == []
+
+
+def test_a_local_worker_with_3000_builders_holds_a_reference_to_each(
+    clock: task.Clock, store: FakeStore, tmp_path: Any
+) -> None:
+    bots: list[FakeBot] = []
+
+    def make_bot(name: str, basedir: str, reactor: Any, on_shutdown: Any) -> FakeBot:
+        # What marid_worker's Bot says of its connection's limit.
+        bots.append(FakeBot({"version": "marid", "environ": {}, "pb_max_references": 100_000}))
+        return bots[-1]
+
+    manager = WorkerManager(clock, store, MASTERID, basedir=str(tmp_path), make_bot=make_bot)
+    builders = [Builder(f"b{i}", ["lw"]) for i in range(3000)]
+    run(manager.reconfig_workers([LocalWorker("lw")], builders))
+    settle(clock)
+
+    conn = manager.get_connection("lw")
+    assert conn is not None and len(conn.builders) == 3000
+    assert len(conn.window.refs) == 3000 and len(bots[0].builder_lists) == 1

@@ -215,3 +215,28 @@ def test_a_worker_that_releases_its_perspective_is_disconnected(
 
     assert not client.connected
     assert manager.connected_names() == []
+
+
+def test_idle_connections_closed_at_once_are_summarised_in_one_line(
+    manager: WorkerManager, clock: task.Clock, log: list[str]
+) -> None:
+    idle = [
+        WorkerClient(manager.factory, clock, host="127.0.0.19", port=5000 + i) for i in range(2000)
+    ]
+
+    clock.advance(LOGIN_TIMEOUT)
+    for client in idle:
+        client.pump.flush()
+    assert not any(client.connected for client in idle)
+    closed = [line for line in log if "on the worker port" in line]
+    assert len(closed) == 1 and "127.0.0.19:5000" in closed[0]
+
+    clock.advance(60)
+
+    closed = [line for line in log if "on the worker port" in line]
+    assert len(closed) == 2
+    assert "closed 1999 more connections" in closed[1] and "127.0.0.19:6999" in closed[1]
+    later = WorkerClient(manager.factory, clock, host="127.0.0.20", port=7000)
+    clock.advance(LOGIN_TIMEOUT)
+    later.pump.flush()
+    assert "127.0.0.20:7000" in [line for line in log if "on the worker port" in line][2]

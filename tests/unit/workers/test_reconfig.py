@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from twisted.cred.error import UnauthorizedLogin
-from twisted.internet import task
+from twisted.internet import defer, task
 from twisted.python.failure import Failure
+from twisted.spread import pb
 
 from marid.workers.config import Worker
+from marid.workers.errors import BuilderListNotApplied
 from marid.workers.manager import WorkerManager
 from tests.unit.workers.conftest import MASTERID, Builder, run
 from tests.unit.workers.fakes import FakeBot, FakeStore, WorkerClient
@@ -18,6 +21,20 @@ Connect = Callable[..., tuple[WorkerClient, FakeBot]]
 
 def reconfig(manager: WorkerManager, *workers: Worker, builders: tuple[Builder, ...] = ()) -> None:
     run(manager.reconfig_workers(list(workers), list(builders)))
+
+
+def reconfig_with(
+    client: WorkerClient,
+    manager: WorkerManager,
+    *workers: Worker,
+    builders: tuple[Builder, ...] = (),
+) -> list[Any]:
+    """A reconfig whose worker answers over ``client``; its outcome (None or a Failure)."""
+    outcome: list[Any] = []
+    d = defer.Deferred.fromCoroutine(manager.reconfig_workers(list(workers), list(builders)))
+    d.addBoth(outcome.append)
+    client.pump.flush()
+    return outcome
 
 
 def refused(client: WorkerClient) -> bool:
@@ -106,13 +123,14 @@ def test_a_changed_builder_list_is_sent_again(
     reconfig(manager, Worker("w1", "pass"), builders=(Builder("a", ["w1"]),))
     client, bot = connect()
 
-    reconfig(
+    done = reconfig_with(
+        client,
         manager,
         Worker("w1", "pass"),
         builders=(Builder("a", ["w1"]), Builder("b", ["w1"], builddir="bdir")),
     )
-    client.pump.flush()
 
+    assert done == [None]  # the reconfig waited for the worker's answer
     assert bot.builder_lists == [[("a", "a")], [("a", "a"), ("b", "bdir")]]
     conn = manager.get_connection("w1")
     assert conn is not None and sorted(conn.builders) == ["a", "b"]
@@ -143,3 +161,36 @@ def test_pause_and_graceful_state_are_read_back_for_a_worker_taken_on(
     connect()
 
     assert not manager.can_start_build("w1")
+
+
+class RefusingBot(FakeBot):
+    """A worker that turns down any builder list after its first."""
+
+    def remote_setBuilderList(self, wanted: list[Any]) -> dict[str, Any]:
+        if self.builder_lists:
+            raise pb.Error("setBuilderList: builddir '../out' is not inside the worker")
+        return super().remote_setBuilderList(wanted)
+
+
+def test_a_builder_list_the_worker_refuses_fails_the_reconfig_with_the_reason(
+    manager: WorkerManager, connect: Connect, log: list[str]
+) -> None:
+    reconfig(manager, Worker("w1", "pass"), builders=(Builder("a", ["w1"]),))
+    client, _ = connect(bot=RefusingBot())
+
+    done = reconfig_with(
+        client,
+        manager,
+        Worker("w1", "pass"),
+        builders=(Builder("a", ["w1"]), Builder("b", ["w1"], builddir="../out")),
+    )
+
+    assert len(done) == 1 and isinstance(done[0], Failure)
+    assert done[0].check(BuilderListNotApplied)
+    message = str(done[0].value)
+    assert "worker 'w1'" in message and "is not inside the worker" in message
+    assert any(
+        "worker w1" in line and "did not take its new list of 2 builders" in line for line in log
+    )
+    conn = manager.get_connection("w1")
+    assert conn is not None and client.connected and sorted(conn.builders) == ["a"]

@@ -50,6 +50,7 @@ def config_from_args(args: argparse.Namespace) -> WorkerConfig:
             log_size=args.log_size,
             log_count=args.log_count,
             numcpus=args.numcpus,
+            max_references=args.max_references,
         )
     except ConfigError as error:
         raise UsageError(str(error)) from None

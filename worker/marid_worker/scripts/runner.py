@@ -91,6 +91,13 @@ def _add_create_worker(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="rotated logs to keep; 0 keeps all (default: 10)",
     )
     p.add_argument(
+        "--max-references",
+        type=int,
+        default=100_000,
+        metavar="N",
+        help="live PB references one connection may hold, about one per builder (default: 100000)",
+    )
+    p.add_argument(
         "--numcpus",
         type=int,
         metavar="N",

@@ -5,9 +5,13 @@ PB is untyped and dynamic; everything beyond this module is typed. It provides:
 - ``RemoteRef``: a typed handle on a remote object (a worker's Bot or one of
   its WorkerForBuilders). ``call`` never raises synchronously; it offers
   disconnect notifications, the peer's address and ways to drop the link.
-- ``WorkerBroker``: the server-side broker. It turns on TCP keepalive, drops a
+- ``WorkerBroker``: the server-side broker (a ``ReferenceBroker``, so that it
+  may hand out more than stock PB's 1,024 references: one per running
+  command). It turns on TCP keepalive, drops a
   peer whose bytes PB cannot parse (one log line with the peer's address), and
-  closes connections that have not logged in after ``LOGIN_TIMEOUT`` seconds.
+  closes connections that have not logged in after ``LOGIN_TIMEOUT`` seconds
+  (the first of a burst is logged with its peer; the rest are counted in one
+  line a minute, see ``summary.RepeatSummary``).
 - ``make_server_factory(handler, clock)``: a ``PBServerFactory`` whose portal
   checks PB's MD5 challenge/response against ``handler.password_for(name)``,
   asked at every login so that a reconfigured password applies at once, and
@@ -42,6 +46,8 @@ from twisted.spread import pb
 from zope.interface import implementer
 
 from marid.workers.protocol.memory import LocalAddress, MemoryTransport, connect_in_memory
+from marid.workers.protocol.summary import RepeatSummary
+from marid_worker.wire import ReferenceBroker, ReferenceClientFactory
 
 log = Logger()
 
@@ -159,7 +165,7 @@ class RemoteRef:
         return RemoteRef(reference)
 
 
-class WorkerBroker(pb.Broker):
+class WorkerBroker(ReferenceBroker):
     """The server side of one worker connection."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -193,11 +199,8 @@ class WorkerBroker(pb.Broker):
 
     def _login_timed_out(self) -> None:
         self._login_timer = None
-        log.warn(
-            "closed a connection from {peer} on the worker port: no login after {seconds:.0f} s",
-            peer=self.peer,
-            seconds=LOGIN_TIMEOUT,
-        )
+        factory: Any = self.factory
+        factory.idle_closes.note(peer=self.peer, timeout=LOGIN_TIMEOUT)
         self._drop()
 
     def dataReceived(self, data: bytes) -> None:
@@ -233,6 +236,12 @@ class WorkerServerFactory(pb.PBServerFactory):
     def __init__(self, portal: Portal, clock: IReactorTime) -> None:
         super().__init__(portal)
         self.clock = clock
+        self.idle_closes = RepeatSummary(
+            clock,
+            "closed a connection from {peer} on the worker port: no login after {timeout:.0f} s",
+            "closed {count} more connections on the worker port in {seconds:.0f} s: "
+            "no login after {timeout:.0f} s (the last from {peer})",
+        )
 
 
 def _peer_of(credentials: object) -> str:
@@ -340,8 +349,7 @@ async def login_in_memory(
     bot: Any,
 ) -> MemorySession:
     """Log ``bot`` (a ``pb.Referenceable``) in as ``name`` without a socket."""
-    client_factory = pb.PBClientFactory()
-    client_factory.noisy = False
+    client_factory = ReferenceClientFactory()
     address = LocalAddress(name)
     server = server_factory.buildProtocol(address)
     client = client_factory.buildProtocol(address)
