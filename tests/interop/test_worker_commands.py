@@ -316,7 +316,10 @@ def proxied_worker(
     worker_dir = tmp_path / "proxied-worker"
     command = worker_command(worker_kind, interop_venv)
     target = f"127.0.0.1:{proxy.port.getHost().port}"
-    create = [*command, "create-worker", "--keepalive=0", str(worker_dir), target, "w1", "sekrit"]
+    # The worker starts before the master listens: retry every 2 s at most, so a master that is
+    # slow to start on a busy machine does not leave the worker in a long backoff.
+    create = [*command, "create-worker", "--keepalive=0", "--maxdelay=2"]
+    create += [str(worker_dir), target, "w1", "sekrit"]
     subprocess.run(create, check=True, capture_output=True)
     process = subprocess.Popen(
         [*command, "start", "--nodaemon", str(worker_dir)],
