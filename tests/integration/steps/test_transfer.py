@@ -12,8 +12,9 @@ import pytest
 import pytest_twisted
 from twisted.internet import reactor, task, threads
 
-from marid.process.results import EXCEPTION, FAILURE, SKIPPED, SUCCESS
+from marid.process.results import CANCELLED, EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS
 from marid.workers.unpack import UnpackLimits, unpack_archive
+from tests.integration.builds.conftest import eventually
 from tests.integration.steps.conftest import BuildEnv, run_build, stdio
 
 
@@ -40,6 +41,11 @@ async def start(env: BuildEnv, body: str, kind: str = "marid-worker") -> None:
 
 def work(env: BuildEnv) -> Path:
     return env.worker_dir("w1") / "b1" / "build"
+
+
+MAKE_400_MB = shell(
+    "make", "mkdir -p big && dd if=/dev/zero of=big/zeros bs=1M count=400 status=none"
+)
 
 
 @pytest.mark.parametrize("kind", ["marid-worker", "buildbot-worker"])
@@ -220,7 +226,7 @@ async def test_a_large_directory_upload_unpacks_while_the_master_keeps_answering
 ) -> None:
     # 400 MB of zeros: a few hundred KiB on the wire, seconds of unpacking on the master.
     body = config(
-        shell("make", "mkdir -p big && dd if=/dev/zero of=big/zeros bs=1M count=400 status=none"),
+        MAKE_400_MB,
         "steps.DirectoryUpload(workersrc='big', masterdest='up/big', compress='gz')",
     )
     await start(build_env, body)
@@ -247,3 +253,40 @@ async def test_a_large_directory_upload_unpacks_while_the_master_keeps_answering
 
     unpack_seconds = await threads.deferToThread(unpack_alone)
     assert largest_gap < unpack_seconds / 4, (largest_gap, unpack_seconds)
+
+
+@pytest.mark.parametrize("how", ["stop", "worker lost"])
+@pytest_twisted.ensureDeferred
+async def test_a_build_stopped_or_a_worker_lost_mid_unpack_leaves_the_destination_as_it_was(
+    build_env: BuildEnv, how: str
+) -> None:
+    body = config(
+        MAKE_400_MB, "steps.DirectoryUpload(workersrc='big', masterdest='up/big', compress='gz')"
+    )
+    await start(build_env, body)
+    dest = build_env.basedir / "up" / "big"
+    dest.mkdir(parents=True)
+    (dest / "old.txt").write_text("old")
+    bsid, brid = await build_env.force("b1")
+
+    def unpacking() -> bool:
+        return any(p.name.endswith(".unpack") for p in dest.parent.iterdir())
+
+    await eventually(unpacking, timeout=120)  # the staging directory of a running unpack
+    (build,) = (await build_env.get(f"buildrequests/{brid}/builds"))["builds"]
+    if how == "stop":
+        status, answer = await build_env.rpc(f"builds/{build['buildid']}", "stop", reason="enough")
+        assert status == 200, answer
+        await build_env.finished(bsid)
+    else:
+        build_env.kill_worker("w1")
+
+    async def ended() -> bool:
+        found = (await build_env.get(f"builds/{build['buildid']}"))["builds"][0]
+        return found["results"] is not None
+
+    await eventually(ended)
+    found = (await build_env.get(f"builds/{build['buildid']}"))["builds"][0]
+    assert found["results"] == (CANCELLED if how == "stop" else RETRY)
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["big"]
+    assert sorted(p.name for p in dest.iterdir()) == ["old.txt"]
