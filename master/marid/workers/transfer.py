@@ -177,7 +177,8 @@ class DirectoryWriter(FileWriter):
         if IReactorCore.providedBy(self.reactor):
             trigger = self.reactor.addSystemEventTrigger("before", "shutdown", self._on_shutdown)
         running = run_blocking(self.reactor, self._unpack_in_thread)
-        self._unpacking = running.addBoth(self._unpack_done, trigger)
+        done = running.addBoth(self._unpack_done, trigger)
+        self._unpacking = done.addErrback(self._cleanup_failed)
         return _follow(self._unpacking)
 
     def _unpack_in_thread(self) -> str | None:
@@ -204,6 +205,9 @@ class DirectoryWriter(FileWriter):
             return
         self.refusal = str(outcome)
         super().cancel()  # the thread removed what it staged; now the directories made for it
+
+    def _cleanup_failed(self, failure: Failure) -> None:
+        log.failure("cleaning up after the upload into {dest} failed", failure, dest=self.destdir)
 
     def _on_shutdown(self) -> defer.Deferred[None]:
         self._shutting_down = True

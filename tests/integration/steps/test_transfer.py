@@ -220,16 +220,17 @@ async def test_a_directory_that_unpacks_past_maxsize_is_refused_and_leaves_nothi
     assert "max_members" in await stdio(build_env, build, "many")
 
 
+@pytest.mark.parametrize("kind", ["marid-worker", "buildbot-worker"])
 @pytest_twisted.ensureDeferred
 async def test_a_large_directory_upload_unpacks_while_the_master_keeps_answering(
-    build_env: BuildEnv, tmp_path: Path
+    build_env: BuildEnv, tmp_path: Path, kind: str
 ) -> None:
     # 400 MB of zeros: a few hundred KiB on the wire, seconds of unpacking on the master.
     body = config(
         MAKE_400_MB,
         "steps.DirectoryUpload(workersrc='big', masterdest='up/big', compress='gz')",
     )
-    await start(build_env, body)
+    await start(build_env, body, kind)
     ticks: list[float] = []
     timer = task.LoopingCall(lambda: ticks.append(time.monotonic()))
     timer.clock = reactor
@@ -255,15 +256,18 @@ async def test_a_large_directory_upload_unpacks_while_the_master_keeps_answering
     assert largest_gap < unpack_seconds / 4, (largest_gap, unpack_seconds)
 
 
-@pytest.mark.parametrize("how", ["stop", "worker lost"])
+@pytest.mark.parametrize(
+    ("how", "kind"),
+    [("stop", "marid-worker"), ("worker lost", "marid-worker"), ("stop", "buildbot-worker")],
+)
 @pytest_twisted.ensureDeferred
 async def test_a_build_stopped_or_a_worker_lost_mid_unpack_leaves_the_destination_as_it_was(
-    build_env: BuildEnv, how: str
+    build_env: BuildEnv, how: str, kind: str
 ) -> None:
     body = config(
         MAKE_400_MB, "steps.DirectoryUpload(workersrc='big', masterdest='up/big', compress='gz')"
     )
-    await start(build_env, body)
+    await start(build_env, body, kind)
     dest = build_env.basedir / "up" / "big"
     dest.mkdir(parents=True)
     (dest / "old.txt").write_text("old")
