@@ -258,7 +258,12 @@ async def test_a_large_directory_upload_unpacks_while_the_master_keeps_answering
 
 @pytest.mark.parametrize(
     ("how", "kind"),
-    [("stop", "marid-worker"), ("worker lost", "marid-worker"), ("stop", "buildbot-worker")],
+    [
+        ("stop", "marid-worker"),
+        ("worker lost", "marid-worker"),
+        ("master stop", "marid-worker"),
+        ("stop", "buildbot-worker"),
+    ],
 )
 @pytest_twisted.ensureDeferred
 async def test_a_build_stopped_or_a_worker_lost_mid_unpack_leaves_the_destination_as_it_was(
@@ -282,6 +287,11 @@ async def test_a_build_stopped_or_a_worker_lost_mid_unpack_leaves_the_destinatio
         status, answer = await build_env.rpc(f"builds/{build['buildid']}", "stop", reason="enough")
         assert status == 200, answer
         await build_env.finished(bsid)
+    elif how == "master stop":  # it stops the unpack rather than wait for the rest of it
+        await build_env.m.stop_master()
+        assert sorted(p.name for p in dest.parent.iterdir()) == ["big"]
+        assert sorted(p.name for p in dest.iterdir()) == ["old.txt"]
+        return
     else:
         build_env.kill_worker("w1")
 
