@@ -285,7 +285,7 @@ async def test_directory_upload(master: BuildMaster, worker_dir: Path, tmp_path:
     (src / "nested").mkdir(parents=True)
     (src / "a.txt").write_text("A")
     (src / "nested" / "b.txt").write_text("B")
-    writer = DirectoryWriter(str(tmp_path / "dist"), compress="gz")
+    writer = DirectoryWriter(str(tmp_path / "dist"), reactor=reactor, compress="gz")
     args = {
         "workdir": "build",
         "workersrc": "dist",

@@ -9,6 +9,9 @@ everything is uploaded.
 A directory upload may unpack at most ``max_unpacked_size`` bytes of files
 (default: ``maxsize`` when that is set, else 10 GiB) in at most
 ``max_members`` entries (default 100,000); see ``marid.workers.unpack``.
+The unpack runs in a thread; interrupting the step stops it, and the step
+ends only once it has stopped, with the destination either untouched or
+holding the whole upload.
 
 ``MultipleFileUpload`` uploads each of ``workersrcs`` into the directory
 ``masterdest`` under its own name, as a file or as a directory according to
@@ -98,10 +101,23 @@ class _Uploader(TransferStep):
             "blocksize": self.blocksize,
             **extra,
         }
-        result, _ = await self.transfer(
-            command, args, cancel=writer.cancel, what=f"uploading {source}"
-        )
+        self._writer = writer
+        try:
+            result, _ = await self.transfer(
+                command, args, cancel=writer.cancel, what=f"uploading {source}"
+            )
+        finally:
+            self._writer = None
+            if isinstance(writer, DirectoryWriter):
+                await writer.settled()  # a worker that did not wait; or a cancelled unpack
         return result, writer
+
+    _writer: Any = None
+
+    def interrupt(self, reason: str) -> None:
+        super().interrupt(reason)
+        if isinstance(self._writer, DirectoryWriter):
+            self._writer.stop()  # the worker waits for unpack(): stop it rather than wait
 
     async def upload_file(self, source: str, dest: str) -> int:
         result, writer = await self._upload(
@@ -122,6 +138,7 @@ class _Uploader(TransferStep):
             dest,
             lambda: DirectoryWriter(
                 dest,
+                reactor=self.master.reactor,
                 maxsize=self.maxsize,
                 compress=self.compress,
                 max_unpacked_size=self.max_unpacked_size,

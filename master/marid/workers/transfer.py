@@ -10,6 +10,12 @@ more is refused and the partial file removed.
 
 Directory uploads are unpacked by ``unpack.py``: within limits on the
 unpacked bytes and entries, refusing unsafe entries, and all or nothing.
+The unpack (with the merge into the destination and the removal of what a
+refused or cancelled upload staged) runs in the reactor's thread pool, so a
+large upload never stalls the reactor; ``remote_unpack`` answers the worker
+only once it is over. ``cancel()`` during an unpack asks the thread to stop
+(it checks between members and chunks) and cleans up when it has; so does a
+reactor shutdown, which waits for the thread to stop.
 
 A download reads from a ``FileReader`` with ``read(maxlength)`` until ``b''``.
 """
@@ -19,11 +25,20 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from typing import IO
+import threading
+from collections.abc import Callable
+from typing import IO, Any, TypeVar
 
+from twisted.internet import defer, threads
+from twisted.internet.interfaces import IReactorCore, IReactorThreads
+from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.spread import pb
 
-from marid.workers.unpack import UnpackLimits, UnpackRefused, unpack_archive
+from marid.workers.unpack import UnpackCancelled, UnpackLimits, UnpackRefused, unpack_archive
+
+log = Logger()
+T = TypeVar("T")
 
 # Banana refuses strings over 640 KiB; keep each block well under it.
 MAX_BLOCK = 512 * 1024
@@ -110,12 +125,18 @@ class DirectoryWriter(FileWriter):
     the unpacked files and ``max_members`` the number of entries. A refused
     archive leaves nothing behind and its reason in ``refusal``; the step
     fails with it.
+
+    Everything but ``unpack_archive`` runs on the reactor thread; the thread
+    touches only the temporary archive, the staging directory and (when it
+    finishes) the destination. ``stop()`` and ``cancel()`` may be called at any
+    time; ``settled()`` waits until no unpack is running.
     """
 
     def __init__(
         self,
         destdir: str,
         *,
+        reactor: Any,
         maxsize: int | None = None,
         compress: str | None = None,
         max_unpacked_size: int | None = None,
@@ -123,32 +144,119 @@ class DirectoryWriter(FileWriter):
     ):
         self.destdir = os.path.abspath(destdir)
         super().__init__(self.destdir, maxsize=maxsize)
+        self.reactor = reactor
         self.compress = compress
         self.limits = unpack_limits(maxsize, max_unpacked_size, max_members)
         self.unpacked = False
         self.refusal: str | None = None
+        self._stop = threading.Event()
+        self._unpacking: defer.Deferred[None] | None = None
+        self._cancelled = False
+        self._shutting_down = False
 
     def remote_close(self) -> None:
         # A directory upload ends with unpack(); close only flushes the stream.
         if self._file is not None:
             self._file.flush()
 
-    def remote_unpack(self) -> None:
+    def remote_unpack(self) -> defer.Deferred[None]:
+        """Unpack in a thread; the answer (always None) waits for the end of it.
+
+        A refusal is kept for the step rather than raised to the worker:
+        buildbot-worker 4.x cannot report a failed unpack() and would never end
+        the command.
+        """
+        if self._unpacking is not None:
+            return _follow(self._unpacking)
         if self._file is not None:
             self._file.close()
             self._file = None
+        if self.closed or self._cancelled:
+            return defer.succeed(None)
+        trigger = None
+        if IReactorCore.providedBy(self.reactor):
+            trigger = self.reactor.addSystemEventTrigger("before", "shutdown", self._on_shutdown)
+        running = run_blocking(self.reactor, self._unpack_in_thread)
+        done = running.addBoth(self._unpack_done, trigger)
+        self._unpacking = done.addErrback(self._cleanup_failed)
+        return _follow(self._unpacking)
+
+    def _unpack_in_thread(self) -> str | None:
+        """The thread's work: the refusal, or None once ``destdir`` holds the upload."""
         try:
-            unpack_archive(self.tmpname, self.destdir, self.limits)
-        except UnpackRefused as error:
-            # Kept for the step rather than raised to the worker: buildbot-worker 4.x
-            # cannot report a failed unpack() and would never end the command.
-            self.refusal = str(error)
-            self.cancel()
-            return
+            unpack_archive(self.tmpname, self.destdir, self.limits, self._stop)
+        except (UnpackRefused, UnpackCancelled) as error:
+            return str(error)
+        except OSError as error:  # a full disk, a permission: the step's to report
+            return f"cannot unpack the uploaded directory on the master: {error}"
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.tmpname)
-        self.closed = self.unpacked = True
+        return None
+
+    def _unpack_done(self, outcome: object, trigger: object) -> None:
+        if trigger is not None and not self._shutting_down:  # a fired trigger stays
+            self.reactor.removeSystemEventTrigger(trigger)
+        if isinstance(outcome, Failure):  # an error nobody expected
+            log.failure("unpacking into {dest} failed", outcome, dest=self.destdir)
+            outcome = f"cannot unpack the uploaded directory on the master: {outcome.value}"
+        if outcome is None:
+            self.closed = self.unpacked = True
+            return
+        self.refusal = str(outcome)
+        super().cancel()  # the thread removed what it staged; now the directories made for it
+
+    def _cleanup_failed(self, failure: Failure) -> None:
+        log.failure("cleaning up after the upload into {dest} failed", failure, dest=self.destdir)
+
+    def _on_shutdown(self) -> defer.Deferred[None]:
+        self._shutting_down = True
+        self.stop()
+        return self.settled_deferred()
+
+    def stop(self) -> None:
+        """Ask a running (or later) unpack to stop; it leaves nothing behind."""
+        self._stop.set()
+
+    def cancel(self) -> None:
+        """Drop the upload: stop the unpack if one runs and clean up when it has stopped."""
+        self._cancelled = True
+        self.stop()
+        if self._unpacking is None:
+            super().cancel()
+        # else: _unpack_done cleans up, unless the upload had already been moved into place
+
+    def settled_deferred(self) -> defer.Deferred[None]:
+        if self._unpacking is None or self._unpacking.called:
+            return defer.succeed(None)
+        return _follow(self._unpacking)
+
+    async def settled(self) -> None:
+        """Return once no unpack is running (at once if none was started)."""
+        await self.settled_deferred()
+
+
+def _follow(source: defer.Deferred[None]) -> defer.Deferred[None]:
+    """A Deferred that fires with None when ``source`` does, leaving ``source``'s result alone."""
+    follower: defer.Deferred[None] = defer.Deferred()
+
+    def fire(result: object) -> object:
+        follower.callback(None)
+        return result
+
+    source.addBoth(fire)
+    return follower
+
+
+def run_blocking(reactor: Any, work: Callable[[], T]) -> defer.Deferred[T]:
+    """Run ``work`` in ``reactor``'s thread pool; inline on a reactor without threads.
+
+    The inline case is for ``task.Clock`` in unit tests; the real reactor always
+    has a pool, which it stops (joining its threads) when it shuts down.
+    """
+    if IReactorThreads.providedBy(reactor):
+        return threads.deferToThreadPool(reactor, reactor.getThreadPool(), work)
+    return defer.maybeDeferred(work)
 
 
 def unpack_limits(

@@ -20,6 +20,15 @@ Every refusal raises ``UnpackRefused`` with a message that says why (and which
 limit was hit). Existing entries in the destination are merged with, as a tar
 extraction would: files are replaced, directories kept, except that a file
 never replaces a directory (or the other way round).
+
+``unpack_archive`` blocks for as long as the archive takes, so the master runs
+it in a thread (``transfer.DirectoryWriter``). It may be stopped from another
+thread through ``stop`` (anything with ``is_set()``, e.g. a
+``threading.Event``): the flag is checked before every member, between the
+chunks of a file and while the merge is checked, and a stopped unpack raises
+``UnpackCancelled`` having left nothing behind. Once the merge's moves (plain
+renames) have begun they are finished, so the destination is never left
+half-merged: it ends as it was or with the whole upload.
 """
 
 from __future__ import annotations
@@ -32,7 +41,7 @@ import tarfile
 import tempfile
 import zlib
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Protocol
 
 CHUNK = 256 * 1024
 # Tar headers, padding and extended (pax, long name) records a member may need.
@@ -51,6 +60,26 @@ class UnpackRefused(Exception):
     """The archive is unsafe or over a limit; nothing was left in the destination."""
 
 
+class UnpackCancelled(Exception):
+    """The unpack was stopped before it finished; nothing was left in the destination."""
+
+
+class StopFlag(Protocol):
+    """What ``unpack_archive`` polls to know it should stop (``threading.Event`` fits)."""
+
+    def is_set(self) -> bool: ...
+
+
+class _NeverStop:
+    def is_set(self) -> bool:
+        return False
+
+
+def _check_stop(stop: StopFlag) -> None:
+    if stop.is_set():
+        raise UnpackCancelled("the upload was cancelled before it was unpacked")
+
+
 @dataclass(frozen=True)
 class UnpackLimits:
     """The most an upload may unpack: file bytes and entries, and the names to report them by."""
@@ -61,8 +90,15 @@ class UnpackLimits:
     members_name: str = "max_members"
 
 
-def unpack_archive(archive_path: str, destdir: str, limits: UnpackLimits) -> None:
-    """Extract ``archive_path`` into ``destdir`` (created if missing); or ``UnpackRefused``."""
+def unpack_archive(
+    archive_path: str, destdir: str, limits: UnpackLimits, stop: StopFlag | None = None
+) -> None:
+    """Extract ``archive_path`` into ``destdir`` (created if missing).
+
+    Raises ``UnpackRefused`` for an unsafe or too large archive and
+    ``UnpackCancelled`` when ``stop`` is set before the merge's moves begin.
+    """
+    stop = stop or _NeverStop()
     destdir = os.path.abspath(destdir)
     parent = os.path.dirname(destdir)
     os.makedirs(parent, exist_ok=True)
@@ -75,7 +111,7 @@ def unpack_archive(archive_path: str, destdir: str, limits: UnpackLimits) -> Non
             try:
                 # tarfile needs only read, seek and tell, not a whole IO[bytes].
                 with tarfile.open(fileobj=stream, mode="r:") as archive:  # type: ignore[call-overload]
-                    _extract(archive, staging, limits)
+                    _extract(archive, staging, limits, stop)
             except (
                 tarfile.TarError,
                 EOFError,
@@ -85,7 +121,7 @@ def unpack_archive(archive_path: str, destdir: str, limits: UnpackLimits) -> Non
                 zlib.error,
             ) as error:
                 raise UnpackRefused(f"cannot unpack the uploaded directory: {error}") from None
-        _merge(staging, destdir)
+        _merge(staging, destdir, stop)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -140,9 +176,11 @@ def _over_bytes(limits: UnpackLimits) -> str:
     )
 
 
-def _extract(archive: tarfile.TarFile, staging: str, limits: UnpackLimits) -> None:
+def _extract(archive: tarfile.TarFile, staging: str, limits: UnpackLimits, stop: StopFlag) -> None:
     written = members = 0
+    _check_stop(stop)
     for member in archive:
+        _check_stop(stop)
         members += 1
         if members > limits.max_members:
             raise UnpackRefused(
@@ -168,13 +206,19 @@ def _extract(archive: tarfile.TarFile, staging: str, limits: UnpackLimits) -> No
         else:
             if written + member.size > limits.max_bytes:
                 raise UnpackRefused(_over_bytes(limits))
-            written += _write_file(archive, member, path, limits.max_bytes - written, limits)
+            room = limits.max_bytes - written
+            written += _write_file(archive, member, path, room, limits, stop)
             os.chmod(path, (safe.mode or 0o644) & 0o7777)
             os.utime(path, (member.mtime, member.mtime))
 
 
 def _write_file(
-    archive: tarfile.TarFile, member: tarfile.TarInfo, path: str, room: int, limits: UnpackLimits
+    archive: tarfile.TarFile,
+    member: tarfile.TarInfo,
+    path: str,
+    room: int,
+    limits: UnpackLimits,
+    stop: StopFlag,
 ) -> int:
     source = archive.extractfile(member)
     if source is None:
@@ -186,6 +230,7 @@ def _write_file(
             if count > room:
                 raise UnpackRefused(_over_bytes(limits))
             target.write(chunk)
+            _check_stop(stop)
     return count
 
 
@@ -222,8 +267,9 @@ def _is_real_dir(path: str) -> bool:
     return os.path.isdir(path) and not os.path.islink(path)
 
 
-def _merge(staging: str, destdir: str) -> None:
+def _merge(staging: str, destdir: str, stop: StopFlag) -> None:
     """Move the unpacked tree into ``destdir``; check every conflict before moving anything."""
+    _check_stop(stop)
     if not os.path.lexists(destdir):
         os.rename(staging, destdir)
         return
@@ -231,6 +277,7 @@ def _merge(staging: str, destdir: str) -> None:
         raise UnpackRefused(f"refusing the upload: {destdir} exists and is not a directory")
     moves: list[tuple[str, str]] = []
     for top, dirs, files in os.walk(staging):
+        _check_stop(stop)
         relative = os.path.relpath(top, staging)
         descend = []
         for name in [*dirs, *files]:
@@ -250,5 +297,6 @@ def _merge(staging: str, destdir: str) -> None:
             else:
                 moves.append((source, target))
         dirs[:] = descend
+    _check_stop(stop)  # the last chance: the renames below are quick and always all done
     for source, target in moves:
         os.replace(source, target)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 import pytest_twisted
+from twisted.internet import reactor, task, threads
 
-from marid.process.results import EXCEPTION, FAILURE, SKIPPED, SUCCESS
+from marid.process.results import CANCELLED, EXCEPTION, FAILURE, RETRY, SKIPPED, SUCCESS
+from marid.workers.unpack import UnpackLimits, unpack_archive
+from tests.integration.builds.conftest import eventually
 from tests.integration.steps.conftest import BuildEnv, run_build, stdio
 
 
@@ -35,6 +41,11 @@ async def start(env: BuildEnv, body: str, kind: str = "marid-worker") -> None:
 
 def work(env: BuildEnv) -> Path:
     return env.worker_dir("w1") / "b1" / "build"
+
+
+MAKE_400_MB = shell(
+    "make", "mkdir -p big && dd if=/dev/zero of=big/zeros bs=1M count=400 status=none"
+)
 
 
 @pytest.mark.parametrize("kind", ["marid-worker", "buildbot-worker"])
@@ -207,3 +218,89 @@ async def test_a_directory_that_unpacks_past_maxsize_is_refused_and_leaves_nothi
     assert "more than 2 entries (max_members)" in build.steps[2]["state_string"]
     assert not (build_env.basedir / "up").exists()
     assert "max_members" in await stdio(build_env, build, "many")
+
+
+@pytest.mark.parametrize("kind", ["marid-worker", "buildbot-worker"])
+@pytest_twisted.ensureDeferred
+async def test_a_large_directory_upload_unpacks_while_the_master_keeps_answering(
+    build_env: BuildEnv, tmp_path: Path, kind: str
+) -> None:
+    # 400 MB of zeros: a few hundred KiB on the wire, seconds of unpacking on the master.
+    body = config(
+        MAKE_400_MB,
+        "steps.DirectoryUpload(workersrc='big', masterdest='up/big', compress='gz')",
+    )
+    await start(build_env, body, kind)
+    ticks: list[float] = []
+    timer = task.LoopingCall(lambda: ticks.append(time.monotonic()))
+    timer.clock = reactor
+    timer.start(0.01)
+    try:
+        build = await run_build(build_env)
+    finally:
+        timer.stop()
+    assert build.results == SUCCESS
+    assert (build_env.basedir / "up" / "big" / "zeros").stat().st_size == 400 << 20
+    largest_gap = max(later - earlier for earlier, later in itertools.pairwise(ticks))
+
+    def unpack_alone() -> float:
+        """How long the same unpack takes on its own, measured here rather than assumed."""
+        archive = tmp_path / "big.tar.gz"
+        source = work(build_env) / "big"
+        subprocess.run(["tar", "czf", str(archive), "-C", str(source), "."], check=True)
+        began = time.monotonic()
+        unpack_archive(str(archive), str(tmp_path / "again"), UnpackLimits(1 << 40, 10))
+        return time.monotonic() - began
+
+    unpack_seconds = await threads.deferToThread(unpack_alone)
+    assert largest_gap < unpack_seconds / 4, (largest_gap, unpack_seconds)
+
+
+@pytest.mark.parametrize(
+    ("how", "kind"),
+    [
+        ("stop", "marid-worker"),
+        ("worker lost", "marid-worker"),
+        ("master stop", "marid-worker"),
+        ("stop", "buildbot-worker"),
+    ],
+)
+@pytest_twisted.ensureDeferred
+async def test_a_build_stopped_or_a_worker_lost_mid_unpack_leaves_the_destination_as_it_was(
+    build_env: BuildEnv, how: str, kind: str
+) -> None:
+    body = config(
+        MAKE_400_MB, "steps.DirectoryUpload(workersrc='big', masterdest='up/big', compress='gz')"
+    )
+    await start(build_env, body, kind)
+    dest = build_env.basedir / "up" / "big"
+    dest.mkdir(parents=True)
+    (dest / "old.txt").write_text("old")
+    bsid, brid = await build_env.force("b1")
+
+    def unpacking() -> bool:
+        return any(p.name.endswith(".unpack") for p in dest.parent.iterdir())
+
+    await eventually(unpacking, timeout=120)  # the staging directory of a running unpack
+    (build,) = (await build_env.get(f"buildrequests/{brid}/builds"))["builds"]
+    if how == "stop":
+        status, answer = await build_env.rpc(f"builds/{build['buildid']}", "stop", reason="enough")
+        assert status == 200, answer
+        await build_env.finished(bsid)
+    elif how == "master stop":  # it stops the unpack rather than wait for the rest of it
+        await build_env.m.stop_master()
+        assert sorted(p.name for p in dest.parent.iterdir()) == ["big"]
+        assert sorted(p.name for p in dest.iterdir()) == ["old.txt"]
+        return
+    else:
+        build_env.kill_worker("w1")
+
+    async def ended() -> bool:
+        found = (await build_env.get(f"builds/{build['buildid']}"))["builds"][0]
+        return found["results"] is not None
+
+    await eventually(ended)
+    found = (await build_env.get(f"builds/{build['buildid']}"))["builds"][0]
+    assert found["results"] == (CANCELLED if how == "stop" else RETRY)
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["big"]
+    assert sorted(p.name for p in dest.iterdir()) == ["old.txt"]

@@ -9,6 +9,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from twisted.internet.task import Clock
 
 from marid.workers.transfer import DirectoryWriter, FileReader, FileWriter, TransferError
 
@@ -76,7 +77,7 @@ def test_directory_upload_unpacks_into_the_destination(tmp_path: Path, compress:
         ],
         compress,
     )
-    writer = DirectoryWriter(str(tmp_path / "dest"), compress=compress or None)
+    writer = DirectoryWriter(str(tmp_path / "dest"), reactor=Clock(), compress=compress or None)
     writer.remote_write(tar)
     writer.remote_close()
     writer.remote_unpack()
@@ -105,7 +106,7 @@ def test_unsafe_directory_uploads_are_refused(
     tmp_path: Path, bad: tarfile.TarInfo, message: str
 ) -> None:
     dest = tmp_path / "dest"
-    writer = DirectoryWriter(str(dest))
+    writer = DirectoryWriter(str(dest), reactor=Clock())
     writer.remote_write(make_tar([entry("fine.txt"), bad]))
     writer.remote_unpack()
     assert not writer.unpacked

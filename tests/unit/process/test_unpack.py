@@ -14,6 +14,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from twisted.internet.task import Clock
 
 from marid.workers.transfer import DirectoryWriter
 from marid.workers.unpack import UnpackLimits, UnpackRefused, unpack_archive
@@ -89,7 +90,7 @@ class Refused(Exception):
 def upload(tmp_path: Path, data: bytes, **limits: int) -> Path:
     """Send ``data`` as a directory upload; raise ``Refused`` with the reason if it is refused."""
     dest = tmp_path / "up" / "d"
-    writer = DirectoryWriter(str(dest), compress="bz2", **limits)
+    writer = DirectoryWriter(str(dest), reactor=Clock(), compress="bz2", **limits)
     writer.remote_write(data)
     writer.remote_close()
     writer.remote_unpack()
