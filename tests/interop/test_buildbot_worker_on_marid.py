@@ -147,7 +147,7 @@ async def test_a_worker_asking_to_shut_down_is_shut_down_when_idle(
 
 # == Commands =======================================================================
 # Remote commands (shell, file transfers, ...) against this worker are tested with
-# the lead's RemoteCommand in tests/interop/test_worker_commands.py; add tests that
+# the master's RemoteCommand in tests/interop/test_worker_commands.py; add tests that
 # need the attach sequence above together with commands here.
 
 

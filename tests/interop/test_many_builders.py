@@ -10,7 +10,6 @@ are printed (``pytest -s`` shows them).
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -21,12 +20,11 @@ import pytest_twisted
 from twisted.internet import reactor
 from twisted.logger import formatEvent, globalLogPublisher
 
-from marid.db.engine import make_engine
-from marid.db.migrate import upgrade
 from marid.master import BuildMaster
 from marid.process.remotecommand import RemoteCommand
 from marid.workers.connection import Connection
-from tests.interop.test_worker_commands import free_port, shell_args, worker_command
+from tests.interop.peers import free_port, master_dir, running_worker
+from tests.interop.test_worker_commands import shell_args
 
 BUILDERS = 5000
 
@@ -62,20 +60,8 @@ def worker_dir(
     worker_kind: str, interop_venv: Path, tmp_path: Path, pb_port: int
 ) -> Iterator[Path]:
     basedir = tmp_path / "worker"
-    command = worker_command(worker_kind, interop_venv)
-    subprocess.run(
-        [*command, "create-worker", str(basedir), f"127.0.0.1:{pb_port}", "w1", "sekrit"],
-        check=True,
-        capture_output=True,
-    )
-    process = subprocess.Popen(
-        [*command, "start", "--nodaemon", str(basedir)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    yield basedir
-    process.kill()
-    process.wait(timeout=10)
+    with running_worker(worker_kind, interop_venv, basedir, f"127.0.0.1:{pb_port}"):
+        yield basedir
 
 
 @pytest.fixture
@@ -92,12 +78,10 @@ def write_config(basedir: Path, pb_port: int, count: int, options: str) -> None:
 async def master(
     tmp_path: Path, pb_port: int, master_config: tuple[int, str]
 ) -> AsyncIterator[BuildMaster]:
-    basedir = tmp_path / "master"
-    basedir.mkdir()
-    write_config(basedir, pb_port, *master_config)
-    engine = make_engine("sqlite:///state.sqlite", str(basedir))
-    upgrade(engine)
-    engine.dispose()
+    count, options = master_config
+    basedir = master_dir(
+        tmp_path / "master", CONFIG.format(pb=pb_port, count=count, options=options)
+    )
     m = BuildMaster(str(basedir), reactor)
     await m.start_master()
     m.startService()

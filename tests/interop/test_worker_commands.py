@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,8 +17,6 @@ import pytest
 import pytest_twisted
 from twisted.internet import defer, reactor, task
 
-from marid.db.engine import make_engine
-from marid.db.migrate import upgrade
 from marid.master import BuildMaster
 from marid.process.remotecommand import (
     CommandResult,
@@ -30,6 +26,7 @@ from marid.process.remotecommand import (
 )
 from marid.workers.transfer import DirectoryWriter, FileReader, FileWriter
 from tests.fixtures.proxy import FaultyProxy
+from tests.interop.peers import free_port, master_dir, running_worker
 
 CONFIG = """\
 from marid.plugins import worker
@@ -47,18 +44,6 @@ c['protocols'] = {{'pb': {{'port': "tcp:{pb}:interface=127.0.0.1"}}}}
 c['www'] = {{'port': "tcp:0:interface=127.0.0.1"}}
 c['db_url'] = "sqlite:///state.sqlite"
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def worker_command(kind: str, venv: Path) -> list[str]:
-    if kind == "buildbot-worker":
-        return [str(venv / "bin" / "buildbot-worker")]
-    return [sys.executable, "-m", "marid_worker.scripts.runner"]
 
 
 @pytest.fixture(params=["buildbot-worker", "marid-worker"])
@@ -80,30 +65,13 @@ def pb_port() -> int:
 def worker_process(
     worker_kind: str, interop_venv: Path, worker_dir: Path, pb_port: int
 ) -> Iterator[subprocess.Popen[bytes]]:
-    command = worker_command(worker_kind, interop_venv)
-    subprocess.run(
-        [*command, "create-worker", str(worker_dir), f"127.0.0.1:{pb_port}", "w1", "sekrit"],
-        check=True,
-        capture_output=True,
-    )
-    process = subprocess.Popen(
-        [*command, "start", "--nodaemon", str(worker_dir)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    yield process
-    process.kill()
-    process.wait(timeout=10)
+    with running_worker(worker_kind, interop_venv, worker_dir, f"127.0.0.1:{pb_port}") as process:
+        yield process
 
 
 @pytest_twisted.async_yield_fixture
 async def master(tmp_path: Path, pb_port: int, worker_process: Any) -> AsyncIterator[BuildMaster]:
-    basedir = tmp_path / "master"
-    basedir.mkdir()
-    (basedir / "master.cfg").write_text(CONFIG.format(pb=pb_port))
-    engine = make_engine("sqlite:///state.sqlite", str(basedir))
-    upgrade(engine)
-    engine.dispose()
+    basedir = master_dir(tmp_path / "master", CONFIG.format(pb=pb_port))
     m = BuildMaster(str(basedir), reactor)
     await m.start_master()
     m.startService()
@@ -314,21 +282,12 @@ def proxied_worker(
 ) -> Iterator[Path]:
     """A worker process that reaches the master only through ``proxy``."""
     worker_dir = tmp_path / "proxied-worker"
-    command = worker_command(worker_kind, interop_venv)
     target = f"127.0.0.1:{proxy.port.getHost().port}"
     # The worker starts before the master listens: retry every 2 s at most, so a master that is
     # slow to start on a busy machine does not leave the worker in a long backoff.
-    create = [*command, "create-worker", "--keepalive=0", "--maxdelay=2"]
-    create += [str(worker_dir), target, "w1", "sekrit"]
-    subprocess.run(create, check=True, capture_output=True)
-    process = subprocess.Popen(
-        [*command, "start", "--nodaemon", str(worker_dir)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    yield worker_dir
-    process.kill()
-    process.wait(timeout=10)
+    options = ("--keepalive=0", "--maxdelay=2")
+    with running_worker(worker_kind, interop_venv, worker_dir, target, *options):
+        yield worker_dir
 
 
 def process_exists(pid: int) -> bool:
@@ -346,12 +305,7 @@ async def wait_until(check: Any, seconds: float) -> None:
 async def test_a_connection_cut_mid_command_kills_it_and_the_worker_comes_back(
     proxied_worker: Path, tmp_path: Path, pb_port: int, proxy: FaultyProxy
 ) -> None:
-    basedir = tmp_path / "master"
-    basedir.mkdir()
-    (basedir / "master.cfg").write_text(CONFIG.format(pb=pb_port))
-    engine = make_engine("sqlite:///state.sqlite", str(basedir))
-    upgrade(engine)
-    engine.dispose()
+    basedir = master_dir(tmp_path / "master", CONFIG.format(pb=pb_port))
     m = BuildMaster(str(basedir), reactor)
     try:
         await m.start_master()
