@@ -36,6 +36,7 @@ SECTION_OF_FIELD: dict[str, str] = {
     "www": "www",
     "db_url": "db",
     "db_engine_kwargs": "db",
+    "db_timeout": "db",
     "mq": "mq",
     "multi_master": "multiMaster",
     "workers": "workers",
@@ -163,6 +164,7 @@ def changed_sections(old: MasterConfig, new: MasterConfig) -> set[str]:
 _RESTART_FIELDS: dict[str, tuple[str, Callable[[MasterConfig], object]]] = {
     "db_url": ("c['db']['db_url']", lambda c: hide_password(c.db_url)),
     "db_engine_kwargs": ("c['db']['engine_kwargs']", lambda c: c.db_engine_kwargs),
+    "db_timeout": ("c['db']['timeout']", lambda c: c.db_timeout),
     "mq": ("c['mq']", lambda c: {**vars(c.mq), "redis_url": hide_password(c.mq.redis_url)}),
     "multi_master": ("c['multiMaster']", lambda c: c.multi_master),
 }

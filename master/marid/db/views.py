@@ -95,7 +95,7 @@ class ViewsComponent(Component):
                 "builders": len(names),
             }
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def builders(self, last: int) -> list[dict[str, Any]]:
         """Every builder with its ``last`` newest builds and its running and pending counts."""
@@ -133,7 +133,7 @@ class ViewsComponent(Component):
                 builder["pending"] = pending.get(bid, 0)
             return builders
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def build(self, buildid: int) -> dict[str, Any] | None:
         """A build page: the build with its properties, builder, steps with their logs'
@@ -215,4 +215,4 @@ class ViewsComponent(Component):
                 "parent": parent,
             }
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)

@@ -3,7 +3,9 @@
 Responses have Buildbot's shapes: a collection is ``{"builds": [...], "meta":
 {"total": N}}``, an entity is ``{"builds": [one], "meta": {}}``. Errors are
 ``{"error": "message"}`` with 400 (bad query), 404 (bad path or missing
-entity) or 409. Raw downloads are streamed chunk by chunk, honouring the
+entity), 409, or 503 with ``Retry-After`` when the database cannot serve the
+request now (disk full, locked past ``c['db']['timeout']``), for reads and
+control actions alike. Raw downloads are streamed chunk by chunk, honouring the
 transport's flow control, so a large log is never held in memory.
 
 Every request passes the ``Guard`` first (see ``guard.py``): reads are
@@ -30,6 +32,7 @@ from zope.interface import implementer
 from marid.data.base import Kind, RawContent
 from marid.data.connector import DataConnector
 from marid.data.errors import DataError, InvalidControlError
+from marid.db.errors import DatabaseUnavailable
 from marid.www.authz import Forbidden
 from marid.www.guard import Guard
 
@@ -38,6 +41,8 @@ log = Logger()
 JSON_TYPE = b"application/json; charset=utf-8"
 # JSON-RPC error code (in the range reserved for servers) of a refused control request.
 RPC_FORBIDDEN = -32001
+# Retry-After of a 503 answered because the database is unavailable.
+RETRY_AFTER_SECONDS = b"5"
 
 
 def encode_json(value: Any) -> bytes:
@@ -117,6 +122,9 @@ class RestResource(resource.Resource):
                 self._error(request, failure.value.status, str(failure.value))  # type: ignore[union-attr]
             elif failure.check(Forbidden):
                 self._error(request, 403, str(failure.value))
+            elif failure.check(DatabaseUnavailable):
+                request.setHeader(b"retry-after", RETRY_AFTER_SECONDS)
+                self._error(request, 503, str(failure.value))
             else:
                 log.failure("REST request {uri} failed", failure, uri=request.uri)
                 self._error(request, 500, "internal error")
