@@ -10,7 +10,9 @@ The master creates one as ``master.botmaster``. It owns:
 - the ``Distributor``, kicked by MQ events (new and unclaimed requests,
   workers connecting or changing state) and by builds ending;
 - the running ``Build`` objects (``builds``) and the controls on them (stop,
-  rebuild, cancel: see ``buildcontrol``), and crash recovery on start.
+  rebuild, cancel: see ``buildcontrol``), and crash recovery on start;
+- the ``OwedWrites`` (``owed_writes``) through which builds record their
+  end while the database is unavailable; stopping gives them up.
 
 Invariant: a build request is run only after this master claimed it in the
 database, and every build this master starts ends in ``finish_build``, or,
@@ -32,6 +34,7 @@ from marid.process.builder import Builder
 from marid.process.distributor import Distributor
 from marid.process.lockregistry import LockRegistry
 from marid.process.locks import BaseLock, LockAccess, LockError
+from marid.process.owedwrites import OwedWrites
 from marid.process.results import CANCELLED, Results
 
 if TYPE_CHECKING:
@@ -91,6 +94,8 @@ class BotMaster(service.Service):
         self.distributor = Distributor(self, master.reactor)
         self.distributor.paused = True  # until start() has recovered earlier builds
         self.builds: set[Build] = set()
+        # The writes that end builds, retried while the database is unavailable.
+        self.owed_writes = OwedWrites(master.reactor)
         self._consumers: list[Consumer] = []
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -113,6 +118,7 @@ class BotMaster(service.Service):
         await buildcontrol.recover_master(self.data, masterid)
 
     def stopService(self) -> defer.Deferred[None]:
+        self.owed_writes.stop()  # a stop does not wait for the database to come back
         self.distributor.stop()
         for consumer in self._consumers:
             consumer.stop_consuming()
