@@ -12,7 +12,9 @@ the build ends EXCEPTION with the reason, without being run again. And a
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,8 +32,12 @@ CONFIG = """
 c['db_url'] = "sqlite:///{db}"
 c['workers'] = [worker.Worker('w1', 'pw')]
 c['schedulers'] = [schedulers.ForceScheduler(name='force', builderNames=['fill', 'quick'])]
-fill = util.BuildFactory([steps.ShellCommand(
-    name='fill', command='head -c 45000000 /dev/urandom | base64')])
+# The second step keeps the build going after the disk is full, so that its end is written
+# only once the test has taken every byte left.
+fill = util.BuildFactory([
+    steps.ShellCommand(name='fill', command='head -c 45000000 /dev/urandom | base64'),
+    steps.ShellCommand(name='pause', command='sleep 8', alwaysRun=True),
+])
 quick = util.BuildFactory([steps.ShellCommand(name='quick', command='echo quick')])
 c['builders'] = [
     util.BuilderConfig(name='fill', workernames=['w1'], factory=fill),
@@ -67,15 +73,26 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(path)], capture_output=True, check=False)
 
 
-def fill_the_rest(disk: Path) -> None:
-    """Take the space the database's failed writes left free, so every write fails."""
-    with open(disk / "filler", "wb") as filler:
-        try:
-            while True:
-                filler.write(b"\0" * 65536)
-                filler.flush()
-        except OSError:
-            pass
+def fill_the_rest(disk: Path, db: Path) -> None:
+    """Take the space left, in the file system and in the database's write-ahead log.
+
+    A transaction that failed for want of space leaves its pages in the WAL file
+    for the next ones: small writes would still fit there. Rows of decreasing
+    size are added from another connection until none fits any more.
+    """
+    with open(disk / "filler", "wb", buffering=0) as filler, contextlib.suppress(OSError):
+        while True:
+            filler.write(b"\0" * 65536)
+    conn = sqlite3.connect(db, timeout=30, isolation_level=None)
+    with contextlib.suppress(sqlite3.OperationalError):  # no room even for the table: full
+        conn.execute("CREATE TABLE IF NOT EXISTS test_filler (data BLOB)")
+    try:
+        for size in (65536, 4096, 512, 16):
+            with contextlib.suppress(sqlite3.OperationalError):
+                while True:
+                    conn.execute("INSERT INTO test_filler VALUES (?)", (os.urandom(size),))
+    finally:
+        conn.close()
 
 
 async def start_filling(env: BuildEnv, daemon: DaemonMaster, disk: Path) -> int:
@@ -92,7 +109,7 @@ async def start_filling(env: BuildEnv, daemon: DaemonMaster, disk: Path) -> int:
     assert status == 200, body
     (brid,) = body["result"][1].values()
     await eventually(lambda: "could not store lines of log stdio" in daemon.log(), timeout=120)
-    fill_the_rest(disk)
+    fill_the_rest(disk, db)
     (build,) = await builds_of(env, brid)
     buildid: int = build["buildid"]
     return buildid
@@ -117,8 +134,10 @@ async def test_a_build_that_fills_the_disk_ends_exception_once_there_is_room_aga
     )
     (build,) = body["builds"]
     assert build["results"] == EXCEPTION
-    assert build["state_string"] == (
-        "exception: the database cannot store the logs (database or disk is full)"
+    # Stopped because its logs could not be stored, or failed writing its next step's row.
+    assert build["state_string"].startswith("exception: the database ")
+    assert build["state_string"].endswith("database or disk is full)") or (
+        build["state_string"].endswith(": database or disk is full")
     )
     (request,) = (await build_env.get(f"buildrequests/{build['buildrequestid']}"))["buildrequests"]
     assert (request["complete"], request["results"]) == (True, EXCEPTION)
