@@ -142,6 +142,8 @@ async def test_a_build_that_fills_the_disk_ends_exception_once_there_is_room_aga
     (request,) = (await build_env.get(f"buildrequests/{build['buildrequestid']}"))["buildrequests"]
     assert (request["complete"], request["results"]) == (True, EXCEPTION)
     assert len(await builds_of(build_env, request["buildrequestid"])) == 1  # not run again
+    (buildset,) = (await build_env.get(f"buildsets/{request['buildsetid']}"))["buildsets"]
+    assert (buildset["complete"], buildset["results"]) == (True, EXCEPTION)
 
     stopped = await daemon_master.stop()
     assert stopped.returncode == 0, stopped.stderr
