@@ -78,3 +78,14 @@ async def test_rest_reads_answer_while_a_write_waits_for_an_exclusive_lock(
         assert body["builds"][0]["state_string"] != "compiling"
     finally:
         other.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_read_the_database_cannot_serve_answers_503_with_the_reason(
+    locked_data: RecordingData, client: Client
+) -> None:
+    locked_data.db.pool.stop()  # from now on every call fails as unavailable
+    response = await client.get("/builders")
+    assert response.status == 503
+    assert response.json() == {"error": "the database is unavailable: the master is stopping"}
+    assert response.header("retry-after") == "5"
