@@ -100,7 +100,9 @@ class BuildMaster(service.MultiService):
         except ConfigErrors as errors:
             raise StartError("\n".join(str(e) for e in errors.errors)) from None
         try:
-            self.db = DBConnector(cfg.db_url, self.reactor, basedir=self.basedir)
+            self.db = DBConnector(
+                cfg.db_url, self.reactor, basedir=self.basedir, timeout=cfg.db_timeout
+            )
             self.db.start()
             await self.db.check_schema()
         except (DatabaseError, sa.exc.SQLAlchemyError) as error:

@@ -215,7 +215,7 @@ def check_db(value: object, k: KeyContext) -> None:
     if not isinstance(value, dict):
         k.error(must_be("a dict such as {'db_url': 'sqlite:///state.sqlite'}", value))
         return
-    check_options(value, ["db_url", "engine_kwargs"], k, "db")
+    check_options(value, ["db_url", "engine_kwargs", "timeout"], k, "db")
     if "db_url" in value:
         problem = db_url_problem(value["db_url"])
         if problem:
@@ -227,6 +227,11 @@ def check_db(value: object, k: KeyContext) -> None:
         k.config.db_engine_kwargs = dict(kwargs)
     else:
         k.error(f"'engine_kwargs' {must_be('a dict of str to value', kwargs)}")
+    timeout = value.get("timeout", k.config.db_timeout)
+    if isinstance(timeout, int | float) and not isinstance(timeout, bool) and timeout > 0:
+        k.config.db_timeout = float(timeout)
+    else:
+        k.error(f"'timeout' {must_be('a number of seconds above 0', timeout)}")
 
 
 _MQ_OPTIONS: Mapping[str, tuple[str, ...]] = {

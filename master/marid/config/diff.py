@@ -39,6 +39,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "www": ("www", "www"),
     "db_url": ("db", "db"),
     "db_engine_kwargs": ("db", "db"),
+    "db_timeout": ("db", "db"),
     "mq": ("mq", "mq"),
     "multi_master": ("multiMaster", "multiMaster"),
     "workers": ("workers", "workers"),
@@ -173,6 +174,7 @@ def changed_keys(old: MasterConfig, new: MasterConfig) -> list[str]:
 _RESTART_FIELDS: dict[str, tuple[str, Callable[[MasterConfig], object]]] = {
     "db_url": ("c['db']['db_url']", lambda c: hide_password(c.db_url)),
     "db_engine_kwargs": ("c['db']['engine_kwargs']", lambda c: c.db_engine_kwargs),
+    "db_timeout": ("c['db']['timeout']", lambda c: c.db_timeout),
     "mq": ("c['mq']", lambda c: {**vars(c.mq), "redis_url": hide_password(c.mq.redis_url)}),
     "multi_master": ("c['multiMaster']", lambda c: c.multi_master),
 }

@@ -109,6 +109,8 @@ class MasterConfig:
     www: WwwConfig = field(default_factory=WwwConfig)
     db_url: str = DEFAULT_DB_URL
     db_engine_kwargs: dict[str, Any] = field(default_factory=dict)
+    # Seconds one database call may wait for locks or a connection before it fails.
+    db_timeout: float = 10.0
     mq: MqConfig = field(default_factory=MqConfig)
     multi_master: bool = False
 

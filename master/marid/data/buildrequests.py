@@ -101,6 +101,10 @@ class BuildRequests(ResourceType):
             list(brids), results, self.now()
         )
         requests = await self._produce(completed, "complete")
+        if set(completed) != set(brids):
+            # Some were complete already: perhaps by an earlier attempt of this call that
+            # failed before its buildsets were done (a finishing build retries it).
+            requests = await self.db.buildrequests.get_build_requests_by_ids(list(brids))
         for bsid in sorted({r.buildsetid for r in requests}):
             await self.data.buildsets.maybe_buildset_complete(bsid)
 

@@ -147,7 +147,7 @@ class DataConnector:
             return None
         from marid.db.base import name_hash  # local: only name lookups need it
 
-        builderid: int | None = await self.db.pool.run(_builderid_by_hash, name_hash(name))
+        builderid: int | None = await self.db.pool.read(_builderid_by_hash, name_hash(name))
         return builderid
 
 

@@ -135,7 +135,7 @@ class BuildersComponent(Component):
             row = conn.execute(sa.select(t).where(t.c.id == builderid)).first()
             return _attach(conn, [row])[0] if row else None
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def get_builders(
         self, query: Query, *, masterid: int | None = None
@@ -149,4 +149,4 @@ class BuildersComponent(Component):
             rows, total = fetch_page(conn, base, FIELDS, query, default_order=[t.c.id])
             return _attach(conn, rows), total
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)

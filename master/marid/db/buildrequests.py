@@ -173,7 +173,7 @@ class BuildRequestsComponent(Component):
             row = conn.execute(_BASE.where(t.c.id == brid)).first()
             return _with_properties(conn, [_model(row)], properties)[0] if row else None
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def get_build_requests(
         self,
@@ -187,7 +187,7 @@ class BuildRequestsComponent(Component):
             rows, total = fetch_page(conn, base, FIELDS, query, default_order=[t.c.id])
             return _with_properties(conn, [_model(r) for r in rows], properties), total
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def get_build_requests_by_ids(self, brids: Sequence[int]) -> list[BuildRequestModel]:
         if not brids:

@@ -258,7 +258,7 @@ class BuildsComponent(Component):
                 return None
             return BuildDataModel(row.buildid, row.name, bytes(row.value), row.length, row.source)
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def get_build(self, buildid: int, *, properties: Sequence[str] = ()) -> BuildModel | None:
         def thd(conn: sa.Connection) -> BuildModel | None:
@@ -269,7 +269,7 @@ class BuildsComponent(Component):
             build.properties = load_properties(conn, [buildid], properties).get(buildid, {})
             return build
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def find_build_id(
         self, *, builderid: int | None = None, buildername: str | None = None, number: int
@@ -289,7 +289,7 @@ class BuildsComponent(Component):
             found = conn.execute(q).scalar()
             return None if found is None else int(found)
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def get_builds(
         self,
@@ -309,7 +309,7 @@ class BuildsComponent(Component):
                 build.properties = props.get(build.buildid, {})
             return builds, total
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def get_build_properties(self, buildid: int) -> dict[str, list[Any]] | None:
         """``{name: [value, source]}``, or None when the build does not exist."""
@@ -319,4 +319,4 @@ class BuildsComponent(Component):
                 return None
             return load_properties(conn, [buildid]).get(buildid, {})
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)

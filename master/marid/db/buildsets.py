@@ -224,14 +224,14 @@ class BuildsetsComponent(Component):
             row = conn.execute(sa.select(t).where(t.c.id == bsid)).first()
             return _attach(conn, [row])[0] if row else None
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def get_buildsets(self, query: Query) -> tuple[list[BuildsetModel], int]:
         def thd(conn: sa.Connection) -> tuple[list[BuildsetModel], int]:
             rows, total = fetch_page(conn, sa.select(t), FIELDS, query, default_order=[t.c.id])
             return _attach(conn, rows), total
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def get_buildset_properties(self, bsid: int) -> dict[str, list[Any]] | None:
         """``{name: [value, source]}``, or None when the buildset does not exist."""
@@ -241,4 +241,4 @@ class BuildsetsComponent(Component):
                 return None
             return load_properties(conn, [bsid]).get(bsid, {})
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)

@@ -185,7 +185,7 @@ class ChangesComponent(Component):
             row = conn.execute(sa.select(t).where(t.c.changeid == changeid)).first()
             return _attach(conn, [row])[0] if row else None
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def get_changes(
         self, query: Query, *, ssid: int | None = None, buildid: int | None = None
@@ -211,11 +211,11 @@ class ChangesComponent(Component):
             rows, total = fetch_page(conn, base, FIELDS, query, default_order=[t.c.changeid])
             return _attach(conn, rows), total
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def get_latest_change_id(self) -> int | None:
         def thd(conn: sa.Connection) -> int | None:
             latest = conn.execute(sa.select(sa.func.max(t.c.changeid))).scalar()
             return None if latest is None else int(latest)
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)

@@ -70,7 +70,7 @@ class ChangeSourcesComponent(Component):
             row = conn.execute(_BASE.where(t.c.id == changesourceid)).first()
             return _model(row) if row else None
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def get_changesources(
         self, query: Query, *, masterid: int | None = None
@@ -80,4 +80,4 @@ class ChangeSourcesComponent(Component):
             rows, total = fetch_page(conn, base, FIELDS, query, default_order=[t.c.id])
             return [_model(r) for r in rows], total
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)

@@ -10,7 +10,7 @@ from marid.db.builds import BuildsComponent
 from marid.db.buildsets import BuildsetsComponent
 from marid.db.changes import ChangesComponent
 from marid.db.changesources import ChangeSourcesComponent
-from marid.db.engine import make_engine
+from marid.db.engine import DEFAULT_TIMEOUT, make_engine
 from marid.db.logs import LogsComponent
 from marid.db.logsearch import LogSearchComponent
 from marid.db.masters import MastersComponent
@@ -24,10 +24,17 @@ from marid.db.workers import WorkersComponent
 
 
 class DBConnector:
-    def __init__(self, url: str, reactor: IReactorThreads, *, basedir: str | None = None):
+    def __init__(
+        self,
+        url: str,
+        reactor: IReactorThreads,
+        *,
+        basedir: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ):
         self.url = url
-        self.engine = make_engine(url, basedir)
-        self.pool = DBThreadPool(self.engine, reactor)
+        self.engine = make_engine(url, basedir, timeout=timeout)
+        self.pool = DBThreadPool(self.engine, reactor, timeout=timeout)
         self.masters = MastersComponent(self.pool)
         self.builders = BuildersComponent(self.pool)
         self.workers = WorkersComponent(self.pool)

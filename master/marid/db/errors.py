@@ -4,6 +4,8 @@
 
     DatabaseError                 anything wrong with the database itself
     ├── DatabaseURLError          c['db']['db_url'] cannot be parsed or names an unsupported backend
+    ├── DatabaseUnavailable       a call could not be done now (disk full, locked past the timeout,
+    │                             server unreachable); the same call may succeed later
     └── SchemaError               the schema is not the one this Marid expects
         ├── SchemaNotInitialized  no Marid schema at all
         ├── SchemaTooOld          an older schema: `marid upgrade-master` will migrate it
@@ -30,6 +32,21 @@ class DatabaseURLError(DatabaseError):
         self.url = _hide_password(url)
         self.reason = reason
         super().__init__(f"bad database URL {self.url!r}: {reason}")
+
+
+class DatabaseUnavailable(DatabaseError):
+    """The database cannot serve this call now; ``reason`` says why in one line.
+
+    Raised by the thread pool when a call failed for a reason outside Marid:
+    the disk is full, a lock was held for longer than ``c['db']['timeout']``,
+    the server cannot be reached. Nothing was stored (the transaction was
+    rolled back), and the same call may succeed once the cause is gone. The
+    web API answers it with 503; a finishing build retries its writes.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"the database is unavailable: {reason}")
 
 
 class SchemaError(DatabaseError):

@@ -237,7 +237,7 @@ class LogsComponent(Component):
                 out.extend(line + "\n" for line in lines[lo:hi])
             return "".join(out)
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def get_chunks(self, logid: int, from_line: int, max_chunks: int) -> list[Chunk]:
         """Up to ``max_chunks`` chunks holding lines from ``from_line`` on, decoded, in order."""
@@ -259,7 +259,7 @@ class LogsComponent(Component):
                 )
             return chunks
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def find_log_id(self, *, log_slug: str, **step: Any) -> int | None:
         """The id of the log ``log_slug`` of the step named by ``step`` path arguments."""
@@ -272,14 +272,14 @@ class LogsComponent(Component):
             found = conn.execute(q).scalar()
             return None if found is None else int(found)
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def get_log(self, logid: int) -> LogModel | None:
         def thd(conn: sa.Connection) -> LogModel | None:
             row = conn.execute(sa.select(t).where(t.c.id == logid)).first()
             return _model(row) if row else None
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def get_logs(self, query: Query, *, stepid: int) -> tuple[list[LogModel], int]:
         def thd(conn: sa.Connection) -> tuple[list[LogModel], int]:
@@ -287,7 +287,7 @@ class LogsComponent(Component):
             rows, total = fetch_page(conn, base, FIELDS, query, default_order=[t.c.id])
             return [_model(r) for r in rows], total
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def get_log_context(self, logid: int) -> LogContext | None:
         def thd(conn: sa.Connection) -> LogContext | None:
@@ -303,4 +303,4 @@ class LogsComponent(Component):
             row = conn.execute(q).first()
             return LogContext(*row) if row else None
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)

@@ -166,4 +166,4 @@ class LogSearchComponent(Component):
             rows.close()
             return result
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)

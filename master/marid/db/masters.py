@@ -63,14 +63,14 @@ class MastersComponent(Component):
             row = conn.execute(sa.select(t).where(t.c.id == masterid)).first()
             return _model(row) if row else None
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def get_masters(self, query: Query) -> tuple[list[MasterModel], int]:
         def thd(conn: sa.Connection) -> tuple[list[MasterModel], int]:
             rows, total = fetch_page(conn, sa.select(t), FIELDS, query, default_order=[t.c.id])
             return [_model(r) for r in rows], total
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def find_stale_masters(self, older_than: int) -> list[int]:
         def thd(conn: sa.Connection) -> list[int]:

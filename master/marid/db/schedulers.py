@@ -130,7 +130,7 @@ class SchedulersComponent(Component):
             row = conn.execute(_BASE.where(t.c.id == schedulerid)).first()
             return _model(row) if row else None
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def get_schedulers(
         self, query: Query, *, masterid: int | None = None
@@ -140,7 +140,7 @@ class SchedulersComponent(Component):
             rows, total = fetch_page(conn, base, FIELDS, query, default_order=[t.c.id])
             return [_model(r) for r in rows], total
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def classify_changes(self, schedulerid: int, classifications: Mapping[int, bool]) -> None:
         """Record, per change id, whether the change is important to the scheduler."""
@@ -183,4 +183,4 @@ class SchedulersComponent(Component):
                     q = q.where(ch.c[column].is_(None) if value is None else ch.c[column] == value)
             return {int(changeid): bool(important) for changeid, important in conn.execute(q)}
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)

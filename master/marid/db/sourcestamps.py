@@ -164,7 +164,7 @@ class SourceStampsComponent(Component):
             row = conn.execute(_BASE.where(t.c.id == ssid)).first()
             return _model(row) if row else None
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def get_patch_body(self, ssid: int) -> bytes | None:
         """The exact bytes of a stamp's patch (the API shows them as text), or None."""
@@ -174,7 +174,7 @@ class SourceStampsComponent(Component):
             encoded = conn.execute(q).scalar()
             return None if encoded is None else base64.b64decode(encoded)
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def get_sourcestamps(
         self, query: Query, *, bsid: int | None = None
@@ -188,4 +188,4 @@ class SourceStampsComponent(Component):
             rows, total = fetch_page(conn, base, FIELDS, query, default_order=[t.c.id])
             return [_model(r) for r in rows], total
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)

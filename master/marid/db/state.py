@@ -42,7 +42,7 @@ class StateComponent(Component):
             value: str | None = conn.execute(q).scalar()
             return value
 
-        stored = await self.pool.run(thd)
+        stored = await self.pool.read(thd)
         if stored is None:
             if default is MISSING:
                 raise KeyError(f"no state {name!r} for object {objectid}")

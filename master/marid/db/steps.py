@@ -215,14 +215,14 @@ class StepsComponent(Component):
             found = conn.execute(q).scalar()
             return None if found is None else int(found)
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def get_step(self, stepid: int) -> StepModel | None:
         def thd(conn: sa.Connection) -> StepModel | None:
             row = conn.execute(sa.select(t).where(t.c.id == stepid)).first()
             return _model(row) if row else None
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def get_steps(self, query: Query, *, buildid: int) -> tuple[list[StepModel], int]:
         def thd(conn: sa.Connection) -> tuple[list[StepModel], int]:
@@ -230,4 +230,4 @@ class StepsComponent(Component):
             rows, total = fetch_page(conn, base, FIELDS, query, default_order=[t.c.number])
             return [_model(r) for r in rows], total
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)

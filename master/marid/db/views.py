@@ -103,7 +103,7 @@ class ViewsComponent(Component):
                 "inactive_builders": inactive,
             }
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def builders(self, last: int, *, inactive: bool = False) -> dict[str, Any]:
         """The builders some master configures (all of them with ``inactive``), each with its
@@ -145,7 +145,7 @@ class ViewsComponent(Component):
                 builder["pending"] = pending.get(bid, 0)
             return {"builders": builders, "inactive": _inactive_count(conn)}
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def build(self, buildid: int) -> dict[str, Any] | None:
         """A build page: the build with its properties, builder, steps with their logs'
@@ -227,4 +227,4 @@ class ViewsComponent(Component):
                 "parent": parent,
             }
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)

@@ -168,7 +168,7 @@ class WorkersComponent(Component):
             row = conn.execute(sa.select(t).where(cond)).first()
             return _attach(conn, [row])[0] if row else None
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)
 
     async def get_workers(
         self,
@@ -194,4 +194,4 @@ class WorkersComponent(Component):
             rows, total = fetch_page(conn, base, FIELDS, query, default_order=[t.c.id])
             return _attach(conn, rows), total
 
-        return await self.pool.run(thd)
+        return await self.pool.read(thd)

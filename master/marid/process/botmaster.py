@@ -11,7 +11,9 @@ The master creates one as ``master.botmaster``. It owns:
   workers connecting or changing state) and by builds ending;
 - the running ``Build`` objects (``builds``) and the controls on them (stop,
   rebuild, cancel: see ``buildcontrol``), and crash recovery on start;
-- which builder runs a build on which worker (``is_building``).
+- which builder runs a build on which worker (``is_building``);
+- the ``OwedWrites`` (``owed_writes``) through which builds record their
+  end while the database is unavailable; stopping gives them up.
 
 Invariants: a build request is run only after this master claimed it in the
 database, and every build this master starts ends in ``finish_build``, or,
@@ -40,6 +42,7 @@ from marid.process.builder import Builder
 from marid.process.distributor import Distributor
 from marid.process.lockregistry import LockRegistry
 from marid.process.locks import BaseLock, LockAccess, LockError
+from marid.process.owedwrites import OwedWrites
 from marid.process.results import CANCELLED, Results
 
 if TYPE_CHECKING:
@@ -100,6 +103,8 @@ class BotMaster(service.Service):
         self.distributor.paused = True  # until start() has recovered earlier builds
         self.builds: set[Build] = set()
         self._building: Counter[tuple[str, str]] = Counter()  # (builder, worker) -> builds
+        # The writes that end builds, retried while the database is unavailable.
+        self.owed_writes = OwedWrites(master.reactor)
         self._consumers: list[Consumer] = []
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -122,6 +127,7 @@ class BotMaster(service.Service):
         await buildcontrol.recover_master(self.data, masterid)
 
     def stopService(self) -> defer.Deferred[None]:
+        self.owed_writes.stop()  # a stop does not wait for the database to come back
         self.distributor.stop()
         for consumer in self._consumers:
             consumer.stop_consuming()

@@ -12,6 +12,13 @@ ends, before the bookkeeping, and the distributor is kicked at once; the
 same builder gets the worker again only once that bookkeeping is done (see
 ``BotMaster.is_building``).
 
+The database may be unavailable (disk full, locked): the writes that end a
+build (its steps' ends and properties, its logs' completion, its result,
+its requests) are owed writes, retried with backoff until they are stored
+(see ``owedwrites.py``), so the build is finished in the database once it
+can be rather than left ``building``. Log lines that cannot be stored stop
+the build with EXCEPTION and the reason: its record would be incomplete.
+
 A step runs unless the build is stopping (a step failed with
 ``haltOnFailure``, an EXCEPTION/RETRY/CANCELLED, or ``stop``), in which case
 only ``alwaysRun`` steps still run. ``stop`` interrupts the running step (or
@@ -27,7 +34,7 @@ steps are written once per step (``flush_properties``).
 from __future__ import annotations
 
 import time
-from collections.abc import Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
@@ -35,13 +42,22 @@ from twisted.logger import Logger
 
 from marid.process.buildlogs import BuildLogs
 from marid.process.buildsetup import fill_properties, log_limits, render_context
+from marid.process.owedwrites import OwedLogStore
 from marid.process.properties import Properties
-from marid.process.results import CANCELLED, RETRY, SUCCESS, Results, compute_result_and_termination
+from marid.process.results import (
+    CANCELLED,
+    EXCEPTION,
+    RETRY,
+    SUCCESS,
+    Results,
+    compute_result_and_termination,
+)
 from marid.process.steplog import redact
 from marid.process.steprunner import run_step
 
 if TYPE_CHECKING:
     from marid.data.connector import DataConnector
+    from marid.db.errors import DatabaseUnavailable
     from marid.master import BuildMaster
     from marid.process.builder import Builder
     from marid.process.buildrequest import BuildRequest
@@ -80,8 +96,9 @@ class Build:
         self.properties = Properties(
             render_context=render_context(master, request, connection, self)
         )
+        self.owed = builder.botmaster.owed_writes
         self.logs = BuildLogs(
-            self.master_data.logs,
+            OwedLogStore(self.master_data.logs, self.owed, self._logs_not_stored),
             master.reactor,
             self.properties.secrets_used,
             log_limits(master),
@@ -132,7 +149,11 @@ class Build:
             return
         names, self._dirty_properties = self._dirty_properties, set()
         changed = {name: self._stored(name) for name in names if name in self.properties}
-        await self.master_data.builds.set_build_properties(self.buildid, changed)
+        try:
+            await self.master_data.builds.set_build_properties(self.buildid, changed)
+        except Exception:
+            self._dirty_properties |= names  # still to be stored, by the next call
+            raise
 
     def _stored(self, name: str) -> tuple[Any, str]:
         value = self.properties.getProperty(name)
@@ -189,6 +210,13 @@ class Build:
         self.stop(reason, CANCELLED)
         if self.current_step is not None:
             self.current_step.abandon(self.stopped or reason)
+
+    def _logs_not_stored(self, error: DatabaseUnavailable) -> None:
+        self.stop(f"the database cannot store the logs ({error.reason})", EXCEPTION)
+
+    async def owe(self, what: str, fn: Callable[[], Awaitable[Any]]) -> None:
+        """A write the build's end needs: retried while the database is unavailable."""
+        await self.owed.write(f"{what} of build {self.buildid}", fn)
 
     # -- the lifecycle -------------------------------------------------------------------
 
@@ -316,15 +344,26 @@ class Build:
         data = self.master_data
         if self._background:
             await defer.DeferredList(list(self._background))
+        brids = [self.request.id]
         try:
-            await self.flush_properties()
+            await self.owe("store the properties", self.flush_properties)
             if self.buildid:
                 status = self.status or self.results.text
-                await data.builds.set_build_state_string(self.buildid, status)
-                await data.builds.finish_build(self.buildid, self.results)
+                await self.owe(
+                    "store the status",
+                    lambda: data.builds.set_build_state_string(self.buildid, status),
+                )
+                await self.owe(
+                    "record the end", lambda: data.builds.finish_build(self.buildid, self.results)
+                )
             if requeue:
-                await data.buildrequests.unclaim_build_requests([self.request.id])
+                await self.owe(
+                    "unclaim the request", lambda: data.buildrequests.unclaim_build_requests(brids)
+                )
             else:
-                await data.buildrequests.complete_build_requests([self.request.id], self.results)
+                await self.owe(
+                    "complete the request",
+                    lambda: data.buildrequests.complete_build_requests(brids, self.results),
+                )
         except Exception:
             log.failure("could not record the end of build {id}", id=self.buildid)

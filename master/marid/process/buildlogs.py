@@ -108,6 +108,7 @@ class BuildLogs:
                 steplog.opened(await self._data.add_log(step.stepid, name, type))
             except Exception:
                 log.failure("could not create log {name}", name=name)
+                steplog.open_failed()
 
         self._opening.append(defer.Deferred.fromCoroutine(create()))
         return steplog

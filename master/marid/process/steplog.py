@@ -21,6 +21,10 @@ queued, fired once the writer has taken the queue; the output router returns
 it to ``RemoteCommand``, which then holds back its answer to the worker, so the
 master's memory stays bounded when output arrives faster than it is stored.
 
+Text the database cannot store (``DatabaseUnavailable``) is dropped and
+counted in ``lost_bytes``, with one warning per log; the build is told through
+its log store (see ``owedwrites.OwedLogStore``).
+
 Limits: ``logMaxSize`` bytes are stored from the start of a log; past that, only
 the last ``logMaxTailSize`` bytes (whole lines) are kept and added at the end
 after a header line saying how much was dropped.
@@ -36,6 +40,8 @@ from typing import Protocol
 from twisted.internet import defer
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
+
+from marid.db.errors import DatabaseUnavailable
 
 log = Logger()
 
@@ -93,6 +99,8 @@ class StepLog:
         self.finished = False
         self.stored_bytes = 0
         self.dropped_bytes = 0
+        self.lost_bytes = 0  # text the database could not store
+        self._no_row = False
         self._sink = sink
         self._clock = clock
         self._secrets = secrets
@@ -111,6 +119,11 @@ class StepLog:
         """The log row exists: queued lines may be written."""
         self.logid = logid
         self._opened.callback(logid)
+
+    def open_failed(self) -> None:
+        """The log's row could not be made: its text is dropped, and ``finish`` ends at once."""
+        self._no_row = True
+        self._opened.callback(0)
 
     # -- adding text ---------------------------------------------------------------
 
@@ -202,8 +215,19 @@ class StepLog:
             while self._pending:
                 text = self._take()
                 self._release_waiters()
+                if self._no_row:
+                    self.lost_bytes += len(text)
+                    continue
                 try:
                     await self._sink.append_log(logid, redact(text, self._secrets))
+                except DatabaseUnavailable as error:
+                    if not self.lost_bytes:
+                        log.warn(
+                            "could not store lines of log {name}: {reason}",
+                            name=self.name,
+                            reason=error.reason,
+                        )
+                    self.lost_bytes += len(text)
                 except Exception:
                     log.failure("could not store lines of log {name}", name=self.name)
         finally:
@@ -265,6 +289,10 @@ class StepLog:
         await self.flush()
         if self.logid is None:
             await self._opened
+        if self.lost_bytes:
+            log.warn("{n} bytes of log {name} were not stored", n=self.lost_bytes, name=self.name)
+        if self._no_row:
+            return
         assert self.logid is not None
         try:
             await self._sink.finish_log(self.logid)

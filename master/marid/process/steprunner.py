@@ -6,7 +6,7 @@ a lost worker gives RETRY; an interrupted step (a stopped build) gives
 CANCELLED; anything else (a bad renderable, a lock misuse, a refused command,
 a bug in a custom step) gives EXCEPTION with the traceback in the step's
 ``err.text`` log. Whatever happens, the step's locks are released, its logs
-finished and its row finished.
+finished and its row finished (retried while the database is unavailable).
 """
 
 from __future__ import annotations
@@ -122,8 +122,12 @@ async def run_step(build: Build, step: BuildStep) -> Results:
         await build.set_step_state(step, _status(step, result, message))
     except Exception:
         log.failure("could not set the status of step {name}", name=step.name)
-    await build.flush_properties()
-    await data.steps.finish_step(step.stepid, result, hidden=await _is_hidden(step, result))
+    await build.owe("store the properties", build.flush_properties)
+    hidden = await _is_hidden(step, result)
+    await build.owe(
+        f"finish step {step.stepid}",
+        lambda: data.steps.finish_step(step.stepid, result, hidden=hidden),
+    )
     return result
 
 

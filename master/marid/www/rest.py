@@ -3,11 +3,12 @@
 Responses have Buildbot's shapes: a collection is ``{"builds": [...], "meta":
 {"total": N}}``, an entity is ``{"builds": [one], "meta": {}}``. Errors are
 ``{"error": "message"}`` with 400 (bad query), 404 (bad path or missing
-entity) or 409; the site answers other methods with a JSON 405
-(``httplimits.py``).
-A POST's body is read within ``c['www']``'s limits (``rpcbody.py``). Raw
-downloads are streamed chunk by chunk, honouring the transport's flow
-control, so a large log is never held in memory.
+entity), 409, or 503 with ``Retry-After`` when the database cannot serve the
+request now (disk full, locked past ``c['db']['timeout']``), for reads and
+control actions alike; the site answers other methods with a JSON 405
+(``httplimits.py``). A POST's body is read within ``c['www']``'s limits
+(``rpcbody.py``). Raw downloads are streamed chunk by chunk, honouring the
+transport's flow control, so a large log is never held in memory.
 
 Every request passes the ``Guard`` first (see ``guard.py``): reads are
 checked with authz and refused with 403 ``{"error": ...}``; a POST is refused
@@ -33,6 +34,7 @@ from zope.interface import implementer
 from marid.data.base import Kind, RawContent
 from marid.data.connector import DataConnector
 from marid.data.errors import DataError, InvalidControlError
+from marid.db.errors import DatabaseUnavailable
 from marid.www.authz import Forbidden
 from marid.www.guard import Guard
 from marid.www.rpcbody import BodyError, BodyLimits, decode, param_problems
@@ -42,6 +44,8 @@ log = Logger()
 JSON_TYPE = b"application/json; charset=utf-8"
 # JSON-RPC error code (in the range reserved for servers) of a refused control request.
 RPC_FORBIDDEN = -32001
+# Retry-After of a 503 answered because the database is unavailable.
+RETRY_AFTER_SECONDS = b"5"
 
 
 def encode_json(value: Any) -> bytes:
@@ -122,6 +126,9 @@ class RestResource(resource.Resource):
                 self._error(request, failure.value.status, str(failure.value))  # type: ignore[union-attr]
             elif failure.check(Forbidden):
                 self._error(request, 403, str(failure.value))
+            elif failure.check(DatabaseUnavailable):
+                request.setHeader(b"retry-after", RETRY_AFTER_SECONDS)
+                self._error(request, 503, str(failure.value))
             else:
                 log.failure("REST request {uri} failed", failure, uri=request.uri)
                 self._error(request, 500, "internal error")

@@ -171,3 +171,19 @@ async def test_request_filters_order_and_paging_run_in_sql(data: RecordingData) 
         "buildrequests", {"buildrequestid__in": ["1,2"], "waited_for": ["false"]}
     )
     assert [r["buildrequestid"] for r in result.items] == [1, 2]
+
+
+@pytest_twisted.ensureDeferred
+async def test_completing_requests_again_completes_a_buildset_an_earlier_attempt_left_open(
+    data: RecordingData,
+) -> None:
+    setup = await master_with_builders(data, "a")
+    bsid, brids = await forced_buildset(data, list(setup.builderids.values()))
+    (brid,) = brids.values()
+    await data.buildrequests.claim_build_requests([brid], setup.masterid)
+    # An attempt that stored the request's end, then failed before the buildset's.
+    await data.db.buildrequests.complete_build_requests([brid], FAILURE, data.clock.now)
+
+    await data.buildrequests.complete_build_requests([brid], FAILURE)
+    result, _ = await data.get(f"buildsets/{bsid}")
+    assert result.items[0]["complete"] is True and result.items[0]["results"] == FAILURE

@@ -30,8 +30,17 @@ def test_sqlite_file_is_in_wal_mode(sqlite_engine: sa.Engine) -> None:
 
 
 def test_sqlite_connections_wait_for_locks_and_sync_normally(sqlite_engine: sa.Engine) -> None:
-    assert pragma(sqlite_engine, "busy_timeout") == 10000
+    # At most a second per attempt; the pool retries until c['db']['timeout'] has passed.
+    assert pragma(sqlite_engine, "busy_timeout") == 1000
     assert pragma(sqlite_engine, "synchronous") == 1  # NORMAL
+
+
+def test_the_timeout_bounds_each_sqlite_lock_wait(tmp_path: Path) -> None:
+    engine = make_engine("sqlite:///state.sqlite", str(tmp_path), timeout=2)
+    try:
+        assert pragma(engine, "busy_timeout") == 500
+    finally:
+        engine.dispose()
 
 
 def test_sqlite_enforces_foreign_keys(sqlite_engine: sa.Engine) -> None:

@@ -94,6 +94,7 @@ TYPE_ERRORS = [
     ("c['db'] = {'url': 'sqlite://'}", "db", "unknown db option 'url' (did you mean 'db_url'?)"),
     ("c['db'] = {'db_url': 'oracle://h/x'}", "db", "'db_url': unsupported database 'oracle'"),
     ("c['db'] = {'engine_kwargs': 1}", "db", "'engine_kwargs' must be a dict of str to value"),
+    ("c['db'] = {'timeout': 0}", "db", "'timeout' must be a number of seconds above 0, not int"),
     ("c['db_url'] = 'state.sqlite'", "db_url", "'state.sqlite' is not a database URL"),
     ("c['db_url'] = None", "db_url", "must be a str such as 'sqlite:///state.sqlite', not None"),
     ("c['mq'] = 'simple'", "mq", "must be a dict such as {'type': 'simple'}, not str"),
@@ -272,6 +273,12 @@ def test_settings_are_normalised(tmp_path: Path) -> None:
     assert config.collapse_requests is True
     assert len(config.change_source) == 1
     assert config.change_horizon is None
+
+
+def test_db_timeout_is_carried_and_defaults_to_ten_seconds(tmp_path: Path) -> None:
+    assert load(tmp_path, config_with("")).db_timeout == 10.0
+    config = load(tmp_path, config_with("c['db'] = {'db_url': 'sqlite://', 'timeout': 2}"))
+    assert config.db_timeout == 2.0
 
 
 def test_usage_data_setting_is_accepted_and_ignored(tmp_path: Path) -> None:

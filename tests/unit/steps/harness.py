@@ -24,6 +24,7 @@ from marid.config.master_config import MasterConfig
 from marid.process.build import Build
 from marid.process.buildrequest import BuildRequest
 from marid.process.buildstep import BuildStep
+from marid.process.owedwrites import OwedWrites
 from marid.process.properties import Properties
 from marid.process.results import Results
 from marid.process.steprunner import run_step
@@ -169,7 +170,11 @@ def make_build(
     }
     master = SimpleNamespace(**{**attrs, **dict(master_attrs or {})})
     botmaster = SimpleNamespace(
-        master=master, data=data, locks=None, distributor=SimpleNamespace(kick=lambda: None)
+        master=master,
+        data=data,
+        locks=None,
+        distributor=SimpleNamespace(kick=lambda: None),
+        owed_writes=OwedWrites(clock),
     )
     builder = SimpleNamespace(
         name="b1",
