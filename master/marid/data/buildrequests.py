@@ -77,7 +77,7 @@ class BuildRequests(ResourceType):
     name = "buildrequests"
 
     async def _produce(self, brids: Sequence[int], event: str) -> list[Any]:
-        requests = await self.db.buildrequests.get_build_requests_by_ids(list(brids))
+        requests = await self.db.buildrequests.get_build_requests_by_ids(list(brids), written=True)
         for request in requests:
             self.produce(("buildrequests", request.buildrequestid, event), as_dict(request))
         return list(requests)

@@ -109,7 +109,7 @@ class Builds(ResourceType):
     name = "builds"
 
     async def _produce(self, buildid: int, event: str) -> None:
-        build = await self.db.builds.get_build(buildid)
+        build = await self.db.builds.get_build(buildid, written=True)
         if build is not None:
             self.produce(("builds", buildid, event), as_dict(build))
 

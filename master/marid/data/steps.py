@@ -106,7 +106,7 @@ class Steps(ResourceType):
     name = "steps"
 
     async def _produce(self, stepid: int, event: str) -> None:
-        step = await self.db.steps.get_step(stepid)
+        step = await self.db.steps.get_step(stepid, written=True)
         if step is not None:
             self.produce(("steps", stepid, event), as_dict(step))
 

@@ -181,18 +181,23 @@ class BuildRequestsComponent(Component):
         *,
         builderid: int | None = None,
         properties: Sequence[str] = (),
+        written: bool = False,
     ) -> tuple[list[BuildRequestModel], int]:
+        """A page of requests; ``written``: the master has just written them (``read_written``)."""
+
         def thd(conn: sa.Connection) -> tuple[list[BuildRequestModel], int]:
             base = _BASE if builderid is None else _BASE.where(t.c.builderid == builderid)
             rows, total = fetch_page(conn, base, FIELDS, query, default_order=[t.c.id])
             return _with_properties(conn, [_model(r) for r in rows], properties), total
 
-        return await self.pool.read(thd)
+        return await (self.pool.read_written if written else self.pool.read)(thd)
 
-    async def get_build_requests_by_ids(self, brids: Sequence[int]) -> list[BuildRequestModel]:
+    async def get_build_requests_by_ids(
+        self, brids: Sequence[int], *, written: bool = False
+    ) -> list[BuildRequestModel]:
         if not brids:
             return []
         items, _ = await self.get_build_requests(
-            Query(filters=[Filter("buildrequestid", "in", tuple(brids))])
+            Query(filters=[Filter("buildrequestid", "in", tuple(brids))]), written=written
         )
         return items

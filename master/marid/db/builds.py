@@ -260,7 +260,11 @@ class BuildsComponent(Component):
 
         return await self.pool.read(thd)
 
-    async def get_build(self, buildid: int, *, properties: Sequence[str] = ()) -> BuildModel | None:
+    async def get_build(
+        self, buildid: int, *, properties: Sequence[str] = (), written: bool = False
+    ) -> BuildModel | None:
+        """The build, or None; ``written``: the master has just written it (``read_written``)."""
+
         def thd(conn: sa.Connection) -> BuildModel | None:
             row = conn.execute(sa.select(t).where(t.c.id == buildid)).first()
             if row is None:
@@ -269,7 +273,7 @@ class BuildsComponent(Component):
             build.properties = load_properties(conn, [buildid], properties).get(buildid, {})
             return build
 
-        return await self.pool.read(thd)
+        return await (self.pool.read_written if written else self.pool.read)(thd)
 
     async def find_build_id(
         self, *, builderid: int | None = None, buildername: str | None = None, number: int

@@ -197,6 +197,19 @@ class DBThreadPool:
         """Run ``fn(conn, *args)``, which must not write, in a reader thread."""
         return await self._call(self._readers, lambda conn: fn(conn, *args, **kwargs), True)
 
+    async def read_written(
+        self, fn: Callable[Concatenate[sa.Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run ``fn(conn, *args)``, a read of rows the master has just written, on the writer.
+
+        The data API reads back what it wrote to publish it: on the writer's
+        thread that read comes right after the write, on a connection whose
+        cache holds the pages it changed, which costs far less than a reader's
+        connection (a fifth of a trivial build's CPU). Reads that answer API
+        calls use ``read``, so a write stuck on a lock never holds them up.
+        """
+        return await self._call(self._writers, lambda conn: fn(conn, *args, **kwargs), False)
+
     async def run_engine(self, fn: Callable[[sa.Engine], T]) -> T:
         """Run ``fn(engine)`` in a writer thread, for work that manages its own transactions."""
         result: T = await threads.deferToThreadPool(

@@ -217,12 +217,14 @@ class StepsComponent(Component):
 
         return await self.pool.read(thd)
 
-    async def get_step(self, stepid: int) -> StepModel | None:
+    async def get_step(self, stepid: int, *, written: bool = False) -> StepModel | None:
+        """The step, or None; ``written``: the master has just written it (``read_written``)."""
+
         def thd(conn: sa.Connection) -> StepModel | None:
             row = conn.execute(sa.select(t).where(t.c.id == stepid)).first()
             return _model(row) if row else None
 
-        return await self.pool.read(thd)
+        return await (self.pool.read_written if written else self.pool.read)(thd)
 
     async def get_steps(self, query: Query, *, buildid: int) -> tuple[list[StepModel], int]:
         def thd(conn: sa.Connection) -> tuple[list[StepModel], int]:
