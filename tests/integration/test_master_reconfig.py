@@ -276,7 +276,7 @@ c['www'] = {{
     'max_json_depth': 8,
     'max_reason_length': 300,
     'max_field_length': 400,
-    'trusted_proxies': ['127.0.0.1', '10.1.0.0/16'],
+    'trusted_proxies': ['127.0.0.1', '127.0.10.0/24'],
 }}
 c['protocols'] = {{'pb': {{'port': "tcp:0:interface=127.0.0.1"}}}}
 """
@@ -304,7 +304,7 @@ async def test_www_options_reach_the_web_service(basedir: Path) -> None:
             3000,
         )
         assert www.rest.limits == BodyLimits(8, 300, 400)
-        assert [str(n) for n in www.guard.trusted_proxies] == ["127.0.0.1/32", "10.1.0.0/16"]
+        assert [str(n) for n in www.guard.trusted_proxies] == ["127.0.0.1/32", "127.0.10.0/24"]
     finally:
         await master.stop_master()
     assert www.site.access_log is None
