@@ -24,3 +24,24 @@ def out_of_range(name: str, text: object) -> str:
     if len(shown) > 40:
         shown = shown[:20] + "..." + shown[-10:]
     return f"{name} {shown} is out of range (at most {INT64_MAX})"
+
+
+class OutOfRange(ValueError):
+    """An integer that 64 signed bits cannot hold; the message is the text as given."""
+
+
+def parse_int64(text: str) -> int:
+    """``text``, an integer literal (space around it allowed), as an int within 64 bits.
+
+    Raises ``OutOfRange`` for an integer beyond the range (told by its digits
+    before a huge string is converted) and ``ValueError`` for anything else
+    that is not an integer.
+    """
+    stripped = text.strip()
+    digits = stripped.lstrip("+-")
+    if digits.isdigit() and len(digits.lstrip("0")) > len(str(INT64_MAX)):
+        raise OutOfRange(stripped)
+    number = int(stripped)
+    if not in_int64(number):
+        raise OutOfRange(stripped)
+    return number

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from marid.data.bounds import in_int64, out_of_range
+from marid.data.bounds import OutOfRange, out_of_range, parse_int64
 from marid.data.errors import InvalidQueryError
 from marid.db.query import OPERATORS, Filter, Query
 
@@ -47,16 +47,12 @@ def _python_type(expr: sa.ColumnElement[Any]) -> type:
 
 def parse_int(name: str, text: str) -> int:
     """``text`` as an integer in the 64-bit range; ``InvalidQueryError`` otherwise."""
-    stripped = text.strip()
-    if len(stripped.lstrip("+-").lstrip("0")) > 19:
-        raise InvalidQueryError(out_of_range(name, stripped))
     try:
-        number = int(stripped)
+        return parse_int64(text)
+    except OutOfRange as error:
+        raise InvalidQueryError(out_of_range(name, error)) from None
     except ValueError:
         raise InvalidQueryError(f"invalid integer value for {name}: {text[:40]!r}") from None
-    if not in_int64(number):
-        raise InvalidQueryError(out_of_range(name, number))
-    return number
 
 
 def convert(name: str, text: str, kind: type) -> Any:

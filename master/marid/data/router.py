@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from marid.data.bounds import INT64_MAX, out_of_range
+from marid.data.bounds import OutOfRange, out_of_range, parse_int64
 from marid.data.errors import InvalidQueryError
 
 T = TypeVar("T")
@@ -32,10 +32,10 @@ TOO_LARGE: Any = object()
 def _number(text: str) -> Any:
     if not _DIGITS.match(text):
         return None
-    if len(text.lstrip("0")) > len(str(INT64_MAX)):
+    try:
+        return parse_int64(text)
+    except OutOfRange:
         return TOO_LARGE
-    number = int(text)
-    return number if number <= INT64_MAX else TOO_LARGE
 
 
 @dataclass(frozen=True)

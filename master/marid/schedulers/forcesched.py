@@ -26,7 +26,7 @@ from typing import Any
 
 from marid.config.checks_base import type_name
 from marid.config.errors import ErrorCollector
-from marid.data.bounds import INT32_MAX, INT32_MIN, in_int64, out_of_range
+from marid.data.bounds import INT32_MAX, INT32_MIN, OutOfRange, in_int64, out_of_range, parse_int64
 from marid.data.errors import NotFoundError
 from marid.process.properties import Properties
 from marid.schedulers.base import BaseScheduler
@@ -305,9 +305,12 @@ def _builder_number(builderid: object) -> int:
     if isinstance(builderid, int) and not isinstance(builderid, bool):
         number = builderid
     elif isinstance(builderid, str) and builderid.isascii() and builderid.strip().isdigit():
-        if len(builderid.strip().lstrip("0")) > 19:
-            raise ForceValidationError({"builderid": out_of_range("builderid", builderid)})
-        number = int(builderid)
+        try:
+            number = parse_int64(builderid)
+        except OutOfRange:
+            raise ForceValidationError(
+                {"builderid": out_of_range("builderid", builderid)}
+            ) from None
     if number is None or number < 0:
         shown = builderid if isinstance(builderid, str | int | float) else type(builderid).__name__
         raise ForceValidationError(

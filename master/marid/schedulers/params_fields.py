@@ -6,12 +6,11 @@ adds to ``to_json()``; parsing follows Buildbot's rules, with clearer messages.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any, ClassVar
 
 from marid.config.checks_base import is_int
 from marid.config.errors import ErrorCollector
-from marid.data.bounds import in_int64
+from marid.data.bounds import OutOfRange, in_int64, parse_int64
 from marid.schedulers.errors import ValidationError
 from marid.schedulers.params_base import (
     EMAIL,
@@ -75,8 +74,13 @@ class IntParameter(StringParameter):
     def parse_from_arg(self, value: Any) -> int:
         number: int | None = value if is_int(value) else None
         if isinstance(value, str) and len(value.strip()) <= 40:
-            with contextlib.suppress(ValueError):
-                number = int(value.strip())
+            try:
+                number = parse_int64(value)
+            except OutOfRange:
+                shown = value.strip()[:40]
+                raise ValidationError(f"{shown} is out of range (a 64-bit integer)") from None
+            except ValueError:
+                pass
         if number is None:
             raise ValidationError(f"{str(value)[:40]!r} is not a whole number")
         if not in_int64(number):

@@ -32,6 +32,7 @@ from twisted.logger import Logger
 from twisted.web import http, server
 from twisted.web.error import UnsupportedMethod
 
+from marid.config.master_config import WwwConfig
 from marid.www.accesslog import AccessLoggingSite
 
 log = Logger()
@@ -54,9 +55,13 @@ _REASONS = {
 class HttpLimits:
     """``c['www']``'s ``max_request_body``, ``max_url_length`` and ``max_header_size``."""
 
-    max_request_body: int = 4 * 1024 * 1024
-    max_url_length: int = 8 * 1024
-    max_header_size: int = 16 * 1024
+    max_request_body: int = WwwConfig.max_request_body
+    max_url_length: int = WwwConfig.max_url_length
+    max_header_size: int = WwwConfig.max_header_size
+
+    @classmethod
+    def from_config(cls, www: WwwConfig) -> HttpLimits:
+        return cls(www.max_request_body, www.max_url_length, www.max_header_size)
 
 
 def refusal(status: int, message: str) -> bytes:

@@ -20,17 +20,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from marid.config.master_config import WwwConfig
+
 REASON_PARAMS = frozenset({"reason", "comments"})
 
 
 @dataclass(frozen=True)
 class BodyLimits:
-    max_json_depth: int = 64
-    max_reason_length: int = 10_000
-    max_field_length: int = 64 * 1024
+    max_json_depth: int = WwwConfig.max_json_depth
+    max_reason_length: int = WwwConfig.max_reason_length
+    max_field_length: int = WwwConfig.max_field_length
 
     @classmethod
-    def from_config(cls, www: Any) -> BodyLimits:
+    def from_config(cls, www: WwwConfig) -> BodyLimits:
         return cls(www.max_json_depth, www.max_reason_length, www.max_field_length)
 
 

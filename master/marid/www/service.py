@@ -31,7 +31,7 @@ from marid.data.connector import DataConnector
 from marid.www.accesslog import AccessLog
 from marid.www.authz import Forbidden
 from marid.www.guard import Guard
-from marid.www.httplimits import LimitedSite
+from marid.www.httplimits import HttpLimits, LimitedSite
 from marid.www.login import make_auth_resource
 from marid.www.rest import RestResource
 from marid.www.rpcbody import BodyLimits
@@ -214,9 +214,7 @@ class WWWService(service.Service):
         self.index.title = cfg.title
         self.rest.cache_seconds = cfg.www.json_cache_seconds
         self.rest.limits = BodyLimits.from_config(cfg.www)
-        self.site.limits.max_request_body = cfg.www.max_request_body
-        self.site.limits.max_url_length = cfg.www.max_url_length
-        self.site.limits.max_header_size = cfg.www.max_header_size
+        self.site.limits = HttpLimits.from_config(cfg.www)
         self.extra_versions = list(cfg.www.versions)
         self.access_log.configure(
             cfg.basedir, cfg.www.logfile_name, cfg.www.log_rotate_length, cfg.www.max_rotated_files

@@ -33,7 +33,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from marid.mq import Consumer, RoutingKey, parse_filter
-from marid.www.rpcbody import BodyError, BodyLimits, decode
+from marid.www.rpcbody import BodyError, decode
 
 if TYPE_CHECKING:
     from marid.www.service import WWWService
@@ -130,7 +130,7 @@ class EventsProtocol(WebSocketServerProtocol):
 
     def onMessage(self, payload: bytes, isBinary: bool) -> None:
         try:
-            frame = decode(payload, BodyLimits())
+            frame = decode(payload, self.factory.www.rest.limits)
         except BodyError as error:
             self._reply({"_id": None, "code": 400, "error": str(error)})
             return
