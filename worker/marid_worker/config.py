@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from marid_worker.errors import ConfigError
+from marid_worker.wire import DEFAULT_MAX_REFERENCES
 
 CONFIG_FILE = "marid-worker.json"
 DEFAULT_PORT = 9989
@@ -40,7 +41,7 @@ class WorkerConfig:
     log_size: int = 10_000_000
     log_count: int = 10
     numcpus: int | None = None
-    max_references: int = 100_000
+    max_references: int = DEFAULT_MAX_REFERENCES
 
     def __post_init__(self) -> None:
         if not self.name:

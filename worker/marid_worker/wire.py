@@ -49,12 +49,8 @@ __all__ = [
 Exposed = pb.Referenceable
 """Base class of objects whose ``remote_*`` methods the master calls."""
 
-
 DEFAULT_MAX_REFERENCES = 100_000
 """Live references one connection may hand out (one per builder, command, file transfer)."""
-
-STOCK_MAX_REFERENCES: int = pb.MAX_BROKER_REFS
-"""What a peer on stock PB (``buildbot-worker``, a Buildbot master) allows itself."""
 
 
 class ReferenceBroker(pb.Broker):

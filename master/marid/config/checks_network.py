@@ -87,12 +87,6 @@ def _non_negative(value: object) -> float:
     raise TypeError(f"must be a number of seconds of at least 0, not {value!r}")
 
 
-def _json_cache_seconds(value: object) -> int:
-    if is_int(value) and value >= 0:
-        return value
-    raise TypeError(f"must be an int of at least 0, not {value!r}")
-
-
 def _at_least(low: int) -> Callable[[object], int]:
     def convert(value: object) -> int:
         if is_int(value) and value >= low:
@@ -151,7 +145,7 @@ WWW_OPTIONS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "port": ("port", _www_port),
     "allowed_origins": ("allowed_origins", _str_list),
     "ws_ping_interval": ("ws_ping_interval", _non_negative),
-    "json_cache_seconds": ("json_cache_seconds", _json_cache_seconds),
+    "json_cache_seconds": ("json_cache_seconds", _at_least(0)),
     "auth": ("auth", auth_object),
     "authz": ("authz", authz_object),
     "avatar_methods": ("avatar_methods", _object_list),

@@ -212,7 +212,7 @@ class DirectoryWriter(FileWriter):
     def _on_shutdown(self) -> defer.Deferred[None]:
         self._shutting_down = True
         self.stop()
-        return self.settled_deferred()
+        return self.settled()
 
     def stop(self) -> None:
         """Ask a running (or later) unpack to stop; it leaves nothing behind."""
@@ -226,14 +226,11 @@ class DirectoryWriter(FileWriter):
             super().cancel()
         # else: _unpack_done cleans up, unless the upload had already been moved into place
 
-    def settled_deferred(self) -> defer.Deferred[None]:
-        if self._unpacking is None or self._unpacking.called:
+    def settled(self) -> defer.Deferred[None]:
+        """Fires once no unpack is running (at once if none was started)."""
+        if self._unpacking is None:
             return defer.succeed(None)
         return _follow(self._unpacking)
-
-    async def settled(self) -> None:
-        """Return once no unpack is running (at once if none was started)."""
-        await self.settled_deferred()
 
 
 def _follow(source: defer.Deferred[None]) -> defer.Deferred[None]:

@@ -153,7 +153,7 @@ def test_unpack_answers_the_worker_only_when_its_thread_is_done(tmp_path: Path) 
     reactor = PoolByHand()
     writer = writer_for(tmp_path, reactor)
     answer = writer.remote_unpack()
-    settled = writer.settled_deferred()
+    settled = writer.settled()
     assert not answer.called and not settled.called and len(reactor.queued) == 1
     reactor.run_threads()
     assert answer.called and answer.result is None and settled.called

@@ -12,6 +12,7 @@ from typing import NoReturn
 
 from marid_worker import __version__
 from marid_worker.scripts.errors import UsageError
+from marid_worker.wire import DEFAULT_MAX_REFERENCES
 
 
 class _Parser(argparse.ArgumentParser):
@@ -93,7 +94,7 @@ def _add_create_worker(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument(
         "--max-references",
         type=int,
-        default=100_000,
+        default=DEFAULT_MAX_REFERENCES,
         metavar="N",
         help="live PB references one connection may hold, about one per builder (default: 100000)",
     )
